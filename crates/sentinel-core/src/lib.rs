@@ -1,0 +1,21 @@
+//! Sentinel's domain: the values that flow through the system and the pure rules over them.
+//!
+//! Nothing here does I/O or is async. Wire formats are parsed into these types at the edge
+//! (`sentinel-ingest`), stored by `sentinel-store`, and served by `sentinel-web`.
+
+pub mod alerting;
+pub mod checkin;
+pub mod classify;
+pub mod clock;
+pub mod cron_schedule;
+pub mod detection;
+pub mod event;
+pub mod fingerprint;
+pub mod id;
+pub mod incident;
+pub mod normalize;
+pub mod rate;
+pub mod role;
+pub mod scrub;
+
+pub use clock::{Clock, ManualClock, SystemClock};

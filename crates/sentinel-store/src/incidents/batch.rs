@@ -1,0 +1,275 @@
+//! What a batch changes besides the event rows: each incident's new count, status and
+//! seen times, and the hourly and tag rollups, aggregated in memory from the batch's new
+//! events and then written with one multi-row statement per table.
+
+use super::codec::hour_of;
+use super::write::{value_rows, EventOutcome, FoundIncident, NewEvent, ROWS_PER_STATEMENT};
+use crate::db::tx;
+use crate::{StoreResult, Tx};
+use sentinel_core::clock::Millis;
+use sentinel_core::id::IncidentId;
+use sentinel_core::incident::IncidentStatus;
+use std::collections::BTreeMap;
+
+/// Sentry's limits for tag keys and values; longer ones are cut, so one odd tag cannot bloat
+/// the breakdown.
+const TAG_KEY_MAX: usize = 32;
+const TAG_VALUE_MAX: usize = 200;
+/// Tags past this many on one event are kept on the event but left out of the breakdown.
+const TAGS_PER_EVENT_MAX: usize = 50;
+
+/// The new state of one incident after this batch.
+pub(super) struct IncidentUpdate {
+    id: String,
+    status: &'static str,
+    occurrence_count: i64,
+    first_seen: i64,
+    last_seen: i64,
+    release: Option<String>,
+    environment: Option<String>,
+    regression_count: i64,
+    resolved_at: Option<i64>,
+    updated_at: i64,
+}
+
+/// Everything the batch changes besides the event rows, aggregated.
+#[derive(Default)]
+pub(super) struct BatchChanges {
+    pub(super) incidents: Vec<IncidentUpdate>,
+    /// (incident, hour) → new events.
+    pub(super) hourly: BTreeMap<(String, i64), i64>,
+    /// (incident, key, value) → (new events, latest receipt).
+    pub(super) tags: BTreeMap<(String, String, String), (i64, i64)>,
+    /// Incidents this batch created whose every event turned out to be stored already.
+    pub(super) empty_created: Vec<String>,
+}
+
+impl BatchChanges {
+    /// Counts the new events (`fresh`, input order) of one incident, moving its status one
+    /// event at a time so each flag lands on the event that caused it.
+    pub(super) fn add_group(
+        &mut self,
+        incident: &FoundIncident,
+        events: &[NewEvent],
+        fresh: &[usize],
+        outcomes: &mut [EventOutcome],
+        now: Millis,
+    ) {
+        if fresh.is_empty() {
+            if incident.created {
+                self.empty_created.push(incident.id.clone());
+            }
+            return;
+        }
+        // A status this build does not know (a newer build wrote it) is kept as it is, and
+        // the events are still counted.
+        let known_status = super::codec::parse_status(&incident.status).ok();
+        let mut status = known_status.unwrap_or(IncidentStatus::Ignored);
+        let mut update = IncidentUpdate {
+            id: incident.id.clone(),
+            status: status.as_str(),
+            occurrence_count: incident.occurrence_count,
+            first_seen: incident.first_seen,
+            last_seen: incident.last_seen,
+            release: incident.release.clone(),
+            environment: incident.environment.clone(),
+            regression_count: incident.regression_count,
+            resolved_at: incident.resolved_at,
+            updated_at: now,
+        };
+        if incident.created {
+            update.first_seen = i64::MAX;
+            update.last_seen = i64::MIN;
+        }
+        let incident_id = IncidentId::from_string(incident.id.clone());
+        for (position, index) in fresh.iter().copied().enumerate() {
+            let event = &events[index];
+            let min_occurrences = event.incident.as_ref().map_or(1, |s| s.min_occurrences);
+            update.occurrence_count += 1;
+            let (next, effect) = status.after_event(update.occurrence_count, min_occurrences);
+            status = next;
+            if effect.regression {
+                update.regression_count += 1;
+                update.resolved_at = None;
+            }
+            update.first_seen = update.first_seen.min(event.received_at);
+            update.last_seen = update.last_seen.max(event.received_at);
+            if event.release.is_some() {
+                update.release.clone_from(&event.release);
+            }
+            if event.environment.is_some() {
+                update.environment.clone_from(&event.environment);
+            }
+            let outcome = &mut outcomes[index];
+            outcome.incident_id = Some(incident_id.clone());
+            outcome.incident_created = incident.created && position == 0;
+            outcome.crossed_threshold = effect.crossed_threshold;
+            outcome.regression = effect.regression;
+            outcome.quiet = incident.quiet;
+
+            *self
+                .hourly
+                .entry((incident.id.clone(), hour_of(event.received_at)))
+                .or_default() += 1;
+            self.add_tags(&incident.id, event);
+        }
+        update.status = match known_status {
+            Some(_) => status.as_str(),
+            None => KEEP_STATUS,
+        };
+        self.incidents.push(update);
+    }
+
+    fn add_tags(&mut self, incident_id: &str, event: &NewEvent) {
+        let derived = [
+            ("level", Some(event.level.as_str())),
+            ("environment", event.environment.as_deref()),
+            ("release", event.release.as_deref()),
+        ];
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for (key, value) in event.tags.iter().take(TAGS_PER_EVENT_MAX) {
+            pairs.push((truncate(key, TAG_KEY_MAX), truncate(value, TAG_VALUE_MAX)));
+        }
+        for (key, value) in derived {
+            if let Some(value) = value {
+                if !pairs.iter().any(|(k, _)| k == key) {
+                    pairs.push((key.to_string(), truncate(value, TAG_VALUE_MAX)));
+                }
+            }
+        }
+        // An event counts once per (key, value), however often the SDK repeated it.
+        pairs.sort();
+        pairs.dedup();
+        for (key, value) in pairs {
+            let entry = self
+                .tags
+                .entry((incident_id.to_string(), key, value))
+                .or_insert((0, event.received_at));
+            entry.0 += 1;
+            entry.1 = entry.1.max(event.received_at);
+        }
+    }
+}
+
+fn truncate(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        Some((cut, _)) => text[..cut].to_string(),
+        None => text.to_string(),
+    }
+}
+
+/// The status written for an incident whose stored status this build does not know: the
+/// update keeps the stored one.
+const KEEP_STATUS: &str = "";
+
+pub(super) async fn update_incidents(tx: &mut Tx, updates: &[IncidentUpdate]) -> StoreResult<()> {
+    for chunk in updates.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "UPDATE incidents SET \
+             status = CASE WHEN v.column2 = '' THEN incidents.status ELSE v.column2 END, \
+             occurrence_count = v.column3, first_seen = v.column4, last_seen = v.column5, \
+             release = v.column6, environment = v.column7, regression_count = v.column8, \
+             resolved_at = v.column9, updated_at = v.column10 \
+             FROM (VALUES {}) AS v WHERE incidents.id = v.column1",
+            value_rows(tx.backend(), chunk.len(), 10)
+        );
+        tx!(tx, |conn| {
+            let mut query = sqlx::query(&sql);
+            for update in chunk {
+                query = query
+                    .bind(update.id.as_str())
+                    .bind(update.status)
+                    .bind(update.occurrence_count)
+                    .bind(update.first_seen)
+                    .bind(update.last_seen)
+                    .bind(update.release.as_deref())
+                    .bind(update.environment.as_deref())
+                    .bind(update.regression_count)
+                    .bind(update.resolved_at)
+                    .bind(update.updated_at);
+            }
+            query.execute(&mut *conn).await?;
+        });
+    }
+    Ok(())
+}
+
+pub(super) async fn upsert_hourly(
+    tx: &mut Tx,
+    hourly: &BTreeMap<(String, i64), i64>,
+) -> StoreResult<()> {
+    let rows: Vec<(&(String, i64), &i64)> = hourly.iter().collect();
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO incident_hourly (incident_id, hour, count) VALUES {} \
+             ON CONFLICT (incident_id, hour) DO UPDATE \
+             SET count = incident_hourly.count + excluded.count",
+            value_rows(tx.backend(), chunk.len(), 3)
+        );
+        tx!(tx, |conn| {
+            let mut query = sqlx::query(&sql);
+            for ((incident_id, hour), count) in chunk {
+                query = query.bind(incident_id.as_str()).bind(*hour).bind(**count);
+            }
+            query.execute(&mut *conn).await?;
+        });
+    }
+    Ok(())
+}
+
+type TagKey = (String, String, String);
+
+pub(super) async fn upsert_tags(
+    tx: &mut Tx,
+    tags: &BTreeMap<TagKey, (i64, i64)>,
+) -> StoreResult<()> {
+    let rows: Vec<(&TagKey, &(i64, i64))> = tags.iter().collect();
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        // CASE rather than MAX()/GREATEST(): the two dialects name the two-argument maximum
+        // differently.
+        let sql = format!(
+            "INSERT INTO incident_tags (incident_id, key, value, count, last_seen) VALUES {} \
+             ON CONFLICT (incident_id, key, value) DO UPDATE \
+             SET count = incident_tags.count + excluded.count, \
+             last_seen = CASE WHEN excluded.last_seen > incident_tags.last_seen \
+             THEN excluded.last_seen ELSE incident_tags.last_seen END",
+            value_rows(tx.backend(), chunk.len(), 5)
+        );
+        tx!(tx, |conn| {
+            let mut query = sqlx::query(&sql);
+            for ((incident_id, key, value), (count, last_seen)) in chunk {
+                query = query
+                    .bind(incident_id.as_str())
+                    .bind(key.as_str())
+                    .bind(value.as_str())
+                    .bind(*count)
+                    .bind(*last_seen);
+            }
+            query.execute(&mut *conn).await?;
+        });
+    }
+    Ok(())
+}
+
+pub(super) async fn delete_empty_incidents(tx: &mut Tx, ids: &[String]) -> StoreResult<()> {
+    for id in ids {
+        tx!(tx, |conn| {
+            sqlx::query("DELETE FROM incidents WHERE id = $1 AND occurrence_count = 0")
+                .bind(id.as_str())
+                .execute(&mut *conn)
+                .await?;
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncate_cuts_on_character_boundaries() {
+        assert_eq!(truncate("héllo", 2), "hé");
+        assert_eq!(truncate("abc", 10), "abc");
+    }
+}

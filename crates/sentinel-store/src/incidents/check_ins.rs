@@ -1,0 +1,61 @@
+//! Cron monitor check-ins, written by the ingest writer in the same transaction as events.
+
+use super::write::value_rows;
+use crate::db::tx;
+use crate::{StoreResult, Tx};
+use sentinel_core::clock::Millis;
+use sentinel_core::id::{OrgId, ServiceId};
+
+/// One check-in as the SDK reported it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewCheckIn {
+    pub org_id: OrgId,
+    pub service_id: ServiceId,
+    /// The SDK's id; an `in_progress` and its closing check-in share it.
+    pub check_in_id: String,
+    pub monitor_slug: String,
+    /// `in_progress`, `ok`, `error`, `missed` or `timeout`.
+    pub status: String,
+    pub duration_ms: Option<f64>,
+    pub environment: Option<String>,
+    /// JSON of the monitor's configuration, when the SDK upserts it.
+    pub monitor_config: Option<String>,
+    pub received_at: Millis,
+}
+
+/// Columns per check-in row.
+const COLUMNS: usize = 10;
+const ROWS_PER_STATEMENT: usize = 256;
+
+/// Appends check-ins inside `tx`. Each is its own row: a monitor's history is the sequence.
+pub async fn write_check_ins(tx: &mut Tx, items: &[NewCheckIn]) -> StoreResult<()> {
+    for chunk in items.chunks(ROWS_PER_STATEMENT) {
+        let ids: Vec<String> = chunk
+            .iter()
+            .map(|_| ulid::Ulid::new().to_string())
+            .collect();
+        let sql = format!(
+            "INSERT INTO check_ins (id, org_id, service_id, check_in_id, monitor_slug, status, \
+             duration_ms, environment, monitor_config, received_at) VALUES {}",
+            value_rows(tx.backend(), chunk.len(), COLUMNS)
+        );
+        tx!(tx, |conn| {
+            let mut query = sqlx::query(&sql);
+            for (item, id) in chunk.iter().zip(&ids) {
+                query = query
+                    .bind(id.as_str())
+                    .bind(item.org_id.as_str())
+                    .bind(item.service_id.as_str())
+                    .bind(item.check_in_id.as_str())
+                    .bind(item.monitor_slug.as_str())
+                    .bind(item.status.as_str())
+                    .bind(item.duration_ms)
+                    .bind(item.environment.as_deref())
+                    .bind(item.monitor_config.as_deref())
+                    .bind(item.received_at);
+            }
+            query.execute(&mut *conn).await?;
+        });
+    }
+    Ok(())
+}

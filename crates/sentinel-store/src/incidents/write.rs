@@ -1,0 +1,373 @@
+//! The batched write path: a batch of events into `events`, their incidents, and the
+//! hourly and tag rollups, inside the caller's transaction.
+//!
+//! Order of work, chosen so that both backends stay correct with two writers at once:
+//! 1. duplicates inside the batch are set aside (the first `(service, event_id)` wins);
+//! 2. one multi-row upsert per batch finds or creates every incident the batch touches. On
+//!    PostgreSQL the `DO UPDATE` takes a row lock, so a second writer of the same incident
+//!    waits here until this transaction ends and then sees its counts. Incidents are locked
+//!    in (service, fingerprint) order so two writers cannot deadlock;
+//! 3. the events go in with `ON CONFLICT DO NOTHING RETURNING id`: what comes back is what
+//!    was new, the rest were stored before (by an earlier batch or a concurrent writer) and
+//!    are not counted again;
+//! 4. counts, status moves, hourly and tag rollups are aggregated in memory from the new
+//!    events and written with one statement per table.
+
+use super::batch::{
+    delete_empty_incidents, update_incidents, upsert_hourly, upsert_tags, BatchChanges,
+};
+use super::codec::{kind_str, tags_json, PayloadCompressor};
+use crate::db::tx;
+use crate::{Backend, StoreError, StoreResult, Tx};
+use sentinel_core::clock::Millis;
+use sentinel_core::event::{EventKind, Level};
+use sentinel_core::id::{EventRowId, IncidentId, OrgId, ServiceId};
+use sentinel_core::incident::{ErrorClass, IncidentStatus};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// One event for [`write_events`]: the columns of `events`, and the incident it belongs to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub org_id: OrgId,
+    pub service_id: ServiceId,
+    /// The SDK's id; unique per service.
+    pub event_id: String,
+    pub kind: EventKind,
+    pub received_at: Millis,
+    pub timestamp: Millis,
+    pub level: Level,
+    pub trace_id: Option<String>,
+    pub release: Option<String>,
+    pub environment: Option<String>,
+    pub transaction_name: Option<String>,
+    pub duration_ms: Option<f64>,
+    pub tags: Vec<(String, String)>,
+    /// JSON of the normalised event. Compressed here.
+    pub payload: Vec<u8>,
+    /// `None` for events that make no incident (transactions).
+    pub incident: Option<IncidentSeed>,
+}
+
+/// What the ingest side decided about an error event's incident: its grouping, how it reads,
+/// and the service settings that applied when it arrived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentSeed {
+    pub fingerprint: String,
+    pub grouping_version: i64,
+    pub title: String,
+    pub culprit: String,
+    pub error_class: ErrorClass,
+    pub error_type: String,
+    pub message: String,
+    pub severity: String,
+    /// Outside the service's class filter.
+    pub quiet: bool,
+    /// The service's threshold for `pending → detected`.
+    pub min_occurrences: i64,
+    pub trigger_route: Option<String>,
+}
+
+/// What happened to one event of the batch. The incident flags are set on the one event
+/// that caused them (the first new event of a created incident, the event whose count
+/// reached the threshold, the first new event of a regressed incident), so a caller that
+/// enqueues work per flag enqueues it once.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventOutcome {
+    /// `None` for duplicates.
+    pub event_row_id: Option<EventRowId>,
+    /// The same `(service_id, event_id)` was already stored, or came earlier in this batch:
+    /// nothing changed and it was not counted.
+    pub duplicate: bool,
+    /// `None` for duplicates and for events without an incident.
+    pub incident_id: Option<IncidentId>,
+    pub incident_created: bool,
+    /// The incident became `detected` with this event.
+    pub crossed_threshold: bool,
+    /// This event reopened a resolved incident.
+    pub regression: bool,
+    /// The incident is quiet (outside the class filter when it was created): store, but do
+    /// not alert or analyse.
+    pub quiet: bool,
+}
+
+/// Rows per multi-row statement: well under both backends' parameter limits (SQLite 32766,
+/// PostgreSQL 65535) at the widest table.
+pub(super) const ROWS_PER_STATEMENT: usize = 256;
+
+/// Writes a batch of events inside `tx` and returns one outcome per input, in input order.
+///
+/// An incident's first occurrence decides its title, culprit, message, class, severity,
+/// quiet flag, trigger route and trace id; release and environment follow the latest event
+/// that has them. Times (first/last seen, hourly buckets) are receipt times.
+pub async fn write_events(
+    tx: &mut Tx,
+    events: &[NewEvent],
+    now: Millis,
+) -> StoreResult<Vec<EventOutcome>> {
+    let mut outcomes = vec![EventOutcome::default(); events.len()];
+    if events.is_empty() {
+        return Ok(outcomes);
+    }
+
+    let mut seen = HashSet::with_capacity(events.len());
+    let mut candidates = Vec::with_capacity(events.len());
+    let mut groups: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
+    for (index, event) in events.iter().enumerate() {
+        if !seen.insert((event.service_id.as_str(), event.event_id.as_str())) {
+            outcomes[index].duplicate = true;
+            continue;
+        }
+        candidates.push(index);
+        if let Some(seed) = &event.incident {
+            groups
+                .entry((event.service_id.as_str(), seed.fingerprint.as_str()))
+                .or_default()
+                .push(index);
+        }
+    }
+
+    let incidents = find_or_create_incidents(tx, events, &groups, now).await?;
+    let inserted = insert_events(tx, events, &candidates, &groups, &incidents).await?;
+
+    let mut changes = BatchChanges::default();
+    for index in candidates.iter().copied() {
+        match inserted.get(&index) {
+            Some(row_id) => outcomes[index].event_row_id = Some(row_id.clone()),
+            None => outcomes[index].duplicate = true,
+        }
+    }
+    for (members, incident) in groups.values().zip(&incidents) {
+        let fresh: Vec<usize> = members
+            .iter()
+            .copied()
+            .filter(|i| inserted.contains_key(i))
+            .collect();
+        changes.add_group(incident, events, &fresh, &mut outcomes, now);
+    }
+
+    update_incidents(tx, &changes.incidents).await?;
+    upsert_hourly(tx, &changes.hourly).await?;
+    upsert_tags(tx, &changes.tags).await?;
+    delete_empty_incidents(tx, &changes.empty_created).await?;
+    Ok(outcomes)
+}
+
+/// An incident as found (or just created) by the upsert, locked for this transaction on
+/// PostgreSQL.
+#[derive(sqlx::FromRow)]
+pub(super) struct FoundIncident {
+    pub(super) id: String,
+    pub(super) service_id: String,
+    pub(super) fingerprint: String,
+    pub(super) status: String,
+    pub(super) quiet: bool,
+    pub(super) occurrence_count: i64,
+    pub(super) first_seen: i64,
+    pub(super) last_seen: i64,
+    pub(super) release: Option<String>,
+    pub(super) environment: Option<String>,
+    pub(super) regression_count: i64,
+    pub(super) resolved_at: Option<i64>,
+    /// Whether this statement inserted the row (its id is the one we generated).
+    #[sqlx(skip)]
+    pub(super) created: bool,
+}
+
+type GroupKey<'a> = (&'a str, &'a str);
+
+/// Finds or creates the incident of every group; the result is in the groups' order.
+async fn find_or_create_incidents(
+    tx: &mut Tx,
+    events: &[NewEvent],
+    groups: &BTreeMap<GroupKey<'_>, Vec<usize>>,
+    now: Millis,
+) -> StoreResult<Vec<FoundIncident>> {
+    let mut found = HashMap::with_capacity(groups.len());
+    let members: Vec<&Vec<usize>> = groups.values().collect();
+    for chunk in members.chunks(ROWS_PER_STATEMENT) {
+        let mut new_ids = HashSet::with_capacity(chunk.len());
+        let sql = format!(
+            "INSERT INTO incidents (id, org_id, service_id, fingerprint, grouping_version, \
+             title, culprit, error_class, error_type, message, status, severity, quiet, \
+             occurrence_count, first_seen, last_seen, release, environment, trigger_route, \
+             trace_id, regression_count, updated_at) VALUES {} \
+             ON CONFLICT (service_id, fingerprint) DO UPDATE SET updated_at = incidents.updated_at \
+             RETURNING id, service_id, fingerprint, status, quiet, occurrence_count, first_seen, \
+             last_seen, release, environment, regression_count, resolved_at",
+            value_rows(tx.backend(), chunk.len(), 22)
+        );
+        let rows: Vec<FoundIncident> = tx!(tx, |conn| {
+            let mut query = sqlx::query_as::<_, FoundIncident>(&sql);
+            for members in chunk {
+                let first = &events[members[0]];
+                let Some(seed) = &first.incident else {
+                    continue;
+                };
+                let id = IncidentId::generate().into_string();
+                new_ids.insert(id.clone());
+                let received = members.iter().map(|i| events[*i].received_at);
+                let first_seen = received.clone().min().unwrap_or(first.received_at);
+                let last_seen = received.max().unwrap_or(first.received_at);
+                query = query
+                    .bind(id)
+                    .bind(first.org_id.as_str())
+                    .bind(first.service_id.as_str())
+                    .bind(seed.fingerprint.as_str())
+                    .bind(seed.grouping_version)
+                    .bind(seed.title.as_str())
+                    .bind(seed.culprit.as_str())
+                    .bind(seed.error_class.as_str())
+                    .bind(seed.error_type.as_str())
+                    .bind(seed.message.as_str())
+                    .bind(IncidentStatus::Pending.as_str())
+                    .bind(seed.severity.as_str())
+                    .bind(seed.quiet)
+                    .bind(0_i64)
+                    .bind(first_seen)
+                    .bind(last_seen)
+                    .bind(first.release.as_deref())
+                    .bind(first.environment.as_deref())
+                    .bind(seed.trigger_route.as_deref())
+                    .bind(first.trace_id.as_deref())
+                    .bind(0_i64)
+                    .bind(now);
+            }
+            query.fetch_all(&mut *conn).await?
+        });
+        for mut row in rows {
+            row.created = new_ids.contains(&row.id);
+            found.insert((row.service_id.clone(), row.fingerprint.clone()), row);
+        }
+    }
+    groups
+        .keys()
+        .map(|(service, fingerprint)| {
+            found
+                .remove(&(service.to_string(), fingerprint.to_string()))
+                .ok_or_else(|| {
+                    StoreError::Corrupt(format!(
+                        "incident upsert returned no row for fingerprint {fingerprint}"
+                    ))
+                })
+        })
+        .collect()
+}
+
+/// Inserts the batch's events (duplicates inside the batch already removed) and returns the
+/// row id of each one that was new, by input index.
+async fn insert_events(
+    tx: &mut Tx,
+    events: &[NewEvent],
+    candidates: &[usize],
+    groups: &BTreeMap<GroupKey<'_>, Vec<usize>>,
+    incidents: &[FoundIncident],
+) -> StoreResult<HashMap<usize, EventRowId>> {
+    let mut incident_of: HashMap<usize, &str> = HashMap::with_capacity(candidates.len());
+    for (members, found) in groups.values().zip(incidents) {
+        for index in members {
+            incident_of.insert(*index, found.id.as_str());
+        }
+    }
+
+    // Sorted by the unique key, so concurrent PostgreSQL writers wait on each other's
+    // uncommitted duplicates in one order and cannot deadlock.
+    let mut order: Vec<usize> = candidates.to_vec();
+    order.sort_by_key(|i| (events[*i].service_id.as_str(), events[*i].event_id.as_str()));
+
+    let mut compressor = PayloadCompressor::new()?;
+    let mut inserted = HashMap::with_capacity(candidates.len());
+    for chunk in order.chunks(ROWS_PER_STATEMENT) {
+        let mut rows = Vec::with_capacity(chunk.len());
+        for index in chunk.iter().copied() {
+            let event = &events[index];
+            rows.push((
+                index,
+                EventRowId::generate().into_string(),
+                compressor.compress(&event.payload)?,
+                tags_json(&event.tags),
+            ));
+        }
+        let by_id: HashMap<&str, usize> = rows.iter().map(|r| (r.1.as_str(), r.0)).collect();
+        let sql = format!(
+            "INSERT INTO events (id, org_id, service_id, incident_id, event_id, kind, \
+             received_at, timestamp, level, trace_id, release, environment, transaction_name, \
+             duration_ms, tags, payload) VALUES {} \
+             ON CONFLICT (service_id, event_id) DO NOTHING RETURNING id",
+            value_rows(tx.backend(), rows.len(), 16)
+        );
+        let returned: Vec<String> = tx!(tx, |conn| {
+            let mut query = sqlx::query_scalar::<_, String>(&sql);
+            for (index, id, payload, tags) in &rows {
+                let event = &events[*index];
+                query = query
+                    .bind(id.as_str())
+                    .bind(event.org_id.as_str())
+                    .bind(event.service_id.as_str())
+                    .bind(incident_of.get(index).copied())
+                    .bind(event.event_id.as_str())
+                    .bind(kind_str(event.kind))
+                    .bind(event.received_at)
+                    .bind(event.timestamp)
+                    .bind(event.level.as_str())
+                    .bind(event.trace_id.as_deref())
+                    .bind(event.release.as_deref())
+                    .bind(event.environment.as_deref())
+                    .bind(event.transaction_name.as_deref())
+                    .bind(event.duration_ms)
+                    .bind(tags.as_str())
+                    .bind(payload.as_slice());
+            }
+            query.fetch_all(&mut *conn).await?
+        });
+        for id in returned {
+            if let Some(index) = by_id.get(id.as_str()) {
+                inserted.insert(*index, EventRowId::from_string(id));
+            }
+        }
+    }
+    Ok(inserted)
+}
+
+/// The placeholders of a multi-row `VALUES`: `($1, $2), ($3, $4)` on PostgreSQL and
+/// `(?, ?), (?, ?)` on SQLite, where binding numbered parameters looks each name up in a list
+/// (quadratic in the parameter count, which dominated large batches).
+pub(super) fn value_rows(backend: Backend, rows: usize, columns: usize) -> String {
+    let mut sql = String::with_capacity(rows * columns * 5);
+    let mut number = 0;
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for column in 0..columns {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            number += 1;
+            match backend {
+                Backend::Sqlite => sql.push('?'),
+                Backend::Postgres => {
+                    sql.push('$');
+                    sql.push_str(&number.to_string());
+                }
+            }
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_rows_numbers_placeholders_across_rows() {
+        assert_eq!(
+            value_rows(Backend::Postgres, 2, 3),
+            "($1, $2, $3), ($4, $5, $6)"
+        );
+        assert_eq!(value_rows(Backend::Sqlite, 2, 2), "(?, ?), (?, ?)");
+        assert_eq!(value_rows(Backend::Postgres, 1, 1), "($1)");
+    }
+}

@@ -1,0 +1,391 @@
+//! The batched write path on both backends: grouping, counting, duplicates, thresholds,
+//! regressions, large batches, and two writers at once.
+#![allow(clippy::unwrap_used)]
+
+mod incidents_support;
+
+use incidents_support::*;
+use sentinel_core::event::{EventKind, Level};
+use sentinel_core::incident::IncidentStatus;
+use sentinel_store::incidents::write_events;
+use sentinel_store::Store;
+
+async fn groups_events_by_fingerprint_and_counts_them(store: Store) {
+    let (org, service) = org_with_service(&store).await;
+    let batch = vec![
+        error_event(&org, &service, "e1", "fp-a", T0 + 30),
+        error_event(&org, &service, "e2", "fp-b", T0 + 10),
+        error_event(&org, &service, "e3", "fp-a", T0 + 10),
+        error_event(&org, &service, "e4", "fp-a", T0 + 50),
+        error_event(&org, &service, "e5", "fp-b", T0 + 70),
+    ];
+    let outcomes = write(&store, &batch, T0 + 100).await;
+    assert_eq!(outcomes.len(), 5);
+    assert!(outcomes
+        .iter()
+        .all(|o| !o.duplicate && o.event_row_id.is_some()));
+    let a = outcomes[0].incident_id.clone().unwrap();
+    let b = outcomes[1].incident_id.clone().unwrap();
+    assert_ne!(a, b);
+    assert_eq!(outcomes[2].incident_id.as_ref(), Some(&a));
+    assert_eq!(outcomes[4].incident_id.as_ref(), Some(&b));
+    // Creation and the threshold crossing (min 1) land on each incident's first event only.
+    let created: Vec<bool> = outcomes.iter().map(|o| o.incident_created).collect();
+    assert_eq!(created, [true, true, false, false, false]);
+    let crossed: Vec<bool> = outcomes.iter().map(|o| o.crossed_threshold).collect();
+    assert_eq!(crossed, [true, true, false, false, false]);
+
+    let incident = store.get_incident(&org, &a).await.unwrap();
+    assert_eq!(incident.occurrence_count, 3);
+    assert_eq!(incident.status, IncidentStatus::Detected);
+    assert_eq!(
+        (incident.first_seen, incident.last_seen),
+        (T0 + 10, T0 + 50)
+    );
+    assert_eq!(incident.title, "ValueError: fp-a went wrong");
+    assert_eq!(incident.service_id, service);
+    // The first occurrence (input order) supplies the trace.
+    assert_eq!(incident.trace_id.as_deref(), Some("trace-e1"));
+    assert_eq!(incident.trigger_route.as_deref(), Some("/api/things/:id"));
+
+    // A later batch adds to the same incidents.
+    let later = vec![error_event(&org, &service, "e6", "fp-a", T0 + 2 * HOUR)];
+    let outcomes = write(&store, &later, T0 + 2 * HOUR).await;
+    assert_eq!(outcomes[0].incident_id.as_ref(), Some(&a));
+    assert!(!outcomes[0].incident_created && !outcomes[0].crossed_threshold);
+    let incident = store.get_incident(&org, &a).await.unwrap();
+    assert_eq!(incident.occurrence_count, 4);
+    assert_eq!(
+        (incident.first_seen, incident.last_seen),
+        (T0 + 10, T0 + 2 * HOUR)
+    );
+    assert_eq!(
+        store.get_incident(&org, &b).await.unwrap().occurrence_count,
+        2
+    );
+}
+
+async fn duplicate_event_ids_are_not_counted_twice(store: Store) {
+    let (org, service) = org_with_service(&store).await;
+    let first = vec![
+        error_event(&org, &service, "same", "fp", T0),
+        // Repeated inside the batch: the first wins.
+        error_event(&org, &service, "same", "fp", T0 + 1),
+        error_event(&org, &service, "other", "fp", T0 + 2),
+    ];
+    let outcomes = write(&store, &first, T0).await;
+    assert!(!outcomes[0].duplicate && outcomes[1].duplicate && !outcomes[2].duplicate);
+    assert_eq!(outcomes[1].event_row_id, None);
+    assert_eq!(outcomes[1].incident_id, None);
+    let incident_id = outcomes[0].incident_id.clone().unwrap();
+
+    // Resent later (an SDK retry): stored already, nothing changes.
+    let retry = vec![
+        error_event(&org, &service, "same", "fp", T0 + 10),
+        error_event(&org, &service, "new", "fp", T0 + 11),
+    ];
+    let outcomes = write(&store, &retry, T0 + 10).await;
+    assert!(outcomes[0].duplicate);
+    assert!(!outcomes[0].incident_created && !outcomes[0].crossed_threshold);
+    assert!(!outcomes[1].duplicate);
+    let incident = store.get_incident(&org, &incident_id).await.unwrap();
+    assert_eq!(incident.occurrence_count, 3);
+    let hourly = store
+        .incident_hourly_counts(&org, &incident_id, T0)
+        .await
+        .unwrap();
+    assert_eq!(hourly, vec![(T0, 3)]);
+
+    // The same SDK id in another service is a different event.
+    let other_service = add_service(&store, &org).await;
+    let outcomes = write(
+        &store,
+        &[error_event(&org, &other_service, "same", "fp", T0 + 20)],
+        T0 + 20,
+    )
+    .await;
+    assert!(!outcomes[0].duplicate && outcomes[0].incident_created);
+}
+
+async fn an_incident_stays_pending_until_its_threshold(store: Store) {
+    let (org, service) = org_with_service(&store).await;
+    let event = |id: &str, at| {
+        let mut event = error_event(&org, &service, id, "fp", at);
+        event.incident = Some(seed("fp", 3));
+        event
+    };
+    let outcomes = write(&store, &[event("a", T0), event("b", T0 + 1)], T0).await;
+    assert!(outcomes.iter().all(|o| !o.crossed_threshold));
+    assert!(outcomes[0].incident_created);
+    let id = outcomes[0].incident_id.clone().unwrap();
+    let incident = store.get_incident(&org, &id).await.unwrap();
+    assert_eq!(incident.status, IncidentStatus::Pending);
+
+    let outcomes = write(&store, &[event("c", T0 + 2), event("d", T0 + 3)], T0 + 3).await;
+    // The third occurrence crosses; the fourth is just counted.
+    assert!(outcomes[0].crossed_threshold);
+    assert!(!outcomes[1].crossed_threshold);
+    let incident = store.get_incident(&org, &id).await.unwrap();
+    assert_eq!(incident.status, IncidentStatus::Detected);
+    assert_eq!(incident.occurrence_count, 4);
+
+    // A new incident whose first batch already reaches the threshold crosses on the event
+    // that reached it.
+    let batch: Vec<_> = (0..4)
+        .map(|i| {
+            let mut event = error_event(&org, &service, &format!("x{i}"), "fp-x", T0 + i);
+            event.incident = Some(seed("fp-x", 3));
+            event
+        })
+        .collect();
+    let outcomes = write(&store, &batch, T0 + 5).await;
+    let crossed: Vec<bool> = outcomes.iter().map(|o| o.crossed_threshold).collect();
+    assert_eq!(crossed, [false, false, true, false]);
+    assert!(outcomes[0].incident_created);
+}
+
+async fn a_resolved_incident_regresses_on_a_new_event(store: Store) {
+    let (org, service) = org_with_service(&store).await;
+    let outcomes = write(&store, &[error_event(&org, &service, "a", "fp", T0)], T0).await;
+    let id = outcomes[0].incident_id.clone().unwrap();
+    let resolved = store
+        .set_incident_status(&org, &id, IncidentStatus::Resolved, T0 + 10)
+        .await
+        .unwrap();
+    assert_eq!(resolved.resolved_at, Some(T0 + 10));
+
+    let outcomes = write(
+        &store,
+        &[
+            error_event(&org, &service, "b", "fp", T0 + 20),
+            error_event(&org, &service, "c", "fp", T0 + 21),
+        ],
+        T0 + 21,
+    )
+    .await;
+    assert!(outcomes[0].regression && !outcomes[0].crossed_threshold);
+    assert!(!outcomes[1].regression);
+    let incident = store.get_incident(&org, &id).await.unwrap();
+    assert_eq!(incident.status, IncidentStatus::Detected);
+    assert_eq!(incident.regression_count, 1);
+    assert_eq!(incident.resolved_at, None);
+    assert_eq!(incident.occurrence_count, 3);
+}
+
+async fn an_ignored_incident_stays_ignored(store: Store) {
+    let (org, service) = org_with_service(&store).await;
+    let outcomes = write(&store, &[error_event(&org, &service, "a", "fp", T0)], T0).await;
+    let id = outcomes[0].incident_id.clone().unwrap();
+    store
+        .set_incident_status(&org, &id, IncidentStatus::Ignored, T0 + 1)
+        .await
+        .unwrap();
+    let outcomes = write(
+        &store,
+        &[error_event(&org, &service, "b", "fp", T0 + 2)],
+        T0 + 2,
+    )
+    .await;
+    assert!(!outcomes[0].regression && !outcomes[0].crossed_threshold);
+    let incident = store.get_incident(&org, &id).await.unwrap();
+    assert_eq!(incident.status, IncidentStatus::Ignored);
+    assert_eq!(incident.occurrence_count, 2);
+    assert_eq!(incident.regression_count, 0);
+}
+
+async fn first_occurrence_sticks_and_release_follows_the_latest(store: Store) {
+    let (org, service) = org_with_service(&store).await;
+    let mut first = error_event(&org, &service, "a", "fp", T0);
+    first.incident.as_mut().unwrap().quiet = true;
+    let outcomes = write(&store, &[first], T0).await;
+    assert!(outcomes[0].quiet);
+    let id = outcomes[0].incident_id.clone().unwrap();
+
+    let mut second = error_event(&org, &service, "b", "fp", T0 + 5);
+    second.release = Some("2.0.0".to_string());
+    second.environment = None;
+    second.trace_id = Some("trace-later".to_string());
+    let seed = second.incident.as_mut().unwrap();
+    seed.title = "a different title".to_string();
+    seed.quiet = false;
+    let outcomes = write(&store, &[second], T0 + 5).await;
+    assert!(
+        outcomes[0].quiet,
+        "the incident stays as quiet as its first occurrence"
+    );
+    let incident = store.get_incident(&org, &id).await.unwrap();
+    assert_eq!(incident.title, "ValueError: fp went wrong");
+    assert!(incident.quiet);
+    assert_eq!(incident.trace_id.as_deref(), Some("trace-a"));
+    assert_eq!(incident.release.as_deref(), Some("2.0.0"));
+    // No environment on the latest event: the last known one stays.
+    assert_eq!(incident.environment.as_deref(), Some("production"));
+}
+
+async fn transactions_are_stored_without_an_incident(store: Store) {
+    let (org, service) = org_with_service(&store).await;
+    let mut transaction = error_event(&org, &service, "t1", "unused", T0);
+    transaction.kind = EventKind::Transaction;
+    transaction.level = Level::Info;
+    transaction.incident = None;
+    transaction.transaction_name = Some("GET /api/things".to_string());
+    transaction.duration_ms = Some(12.5);
+    let outcomes = write(&store, &[transaction.clone(), transaction], T0).await;
+    assert!(outcomes[0].event_row_id.is_some() && outcomes[0].incident_id.is_none());
+    assert!(outcomes[1].duplicate);
+    let stored = store.get_event(&org, "t1").await.unwrap();
+    assert_eq!(stored.kind, EventKind::Transaction);
+    assert_eq!(stored.duration_ms, Some(12.5));
+    assert_eq!(stored.transaction_name.as_deref(), Some("GET /api/things"));
+    assert_eq!(stored.incident_id, None);
+}
+
+async fn payloads_and_columns_round_trip(store: Store) {
+    let (org, service) = org_with_service(&store).await;
+    let mut event = error_event(&org, &service, "0123456789abcdef0123456789abcdef", "fp", T0);
+    event.level = Level::Fatal;
+    event.tags.push(("user.id".to_string(), "42".to_string()));
+    let written = event.clone();
+    let outcomes = write(&store, &[event], T0).await;
+    let row_id = outcomes[0].event_row_id.clone().unwrap();
+
+    let by_row = store.get_event(&org, row_id.as_str()).await.unwrap();
+    let by_sdk = store
+        .get_event(&org, "0123456789abcdef0123456789abcdef")
+        .await
+        .unwrap();
+    assert_eq!(by_row, by_sdk);
+    assert_eq!(by_row.id, row_id);
+    assert_eq!(by_row.payload, written.payload);
+    assert_eq!(by_row.event().unwrap().event_id, written.event_id);
+    assert_eq!(by_row.tags, written.tags);
+    assert_eq!(by_row.level, Level::Fatal);
+    assert_eq!((by_row.received_at, by_row.timestamp), (T0, T0 - 5));
+    assert_eq!(by_row.release.as_deref(), Some("1.0.0"));
+    assert_eq!(by_row.incident_id, outcomes[0].incident_id);
+    let latest = store
+        .latest_event(&org, outcomes[0].incident_id.as_ref().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(latest.id, row_id);
+}
+
+async fn large_batches_span_several_statements(store: Store) {
+    let (org, service) = org_with_service(&store).await;
+    // More incidents and events than one multi-row statement holds.
+    let batch: Vec<_> = (0..700)
+        .map(|i| {
+            error_event(
+                &org,
+                &service,
+                &format!("e{i}"),
+                &format!("fp{}", i % 300),
+                T0 + i,
+            )
+        })
+        .collect();
+    let outcomes = write(&store, &batch, T0 + 700).await;
+    assert!(outcomes.iter().all(|o| o.event_row_id.is_some()));
+    assert_eq!(outcomes.iter().filter(|o| o.incident_created).count(), 300);
+    let id = outcomes[0].incident_id.clone().unwrap();
+    // fp0 got events 0, 300 and 600.
+    assert_eq!(
+        store
+            .get_incident(&org, &id)
+            .await
+            .unwrap()
+            .occurrence_count,
+        3
+    );
+    let again = write(&store, &batch, T0 + 800).await;
+    assert!(again.iter().all(|o| o.duplicate));
+}
+
+async fn an_empty_batch_writes_nothing(store: Store) {
+    let mut tx = store.begin().await.unwrap();
+    assert!(write_events(&mut tx, &[], T0).await.unwrap().is_empty());
+    tx.commit().await.unwrap();
+}
+
+async fn two_writers_at_once_count_each_event_once(store: Store) {
+    let (org, service) = org_with_service(&store).await;
+    // Both writers send the shared events (as two ingest nodes would after an SDK retry),
+    // plus events of their own, to the same incidents, in several batches.
+    let make = |prefix: &'static str, round: i64| -> Vec<_> {
+        let mut batch: Vec<_> = (0..20)
+            .map(|i| {
+                error_event(
+                    &org,
+                    &service,
+                    &format!("{prefix}-{round}-{i}"),
+                    &format!("fp{}", i % 4),
+                    T0 + round * 100 + i,
+                )
+            })
+            .collect();
+        batch.extend((0..10).map(|i| {
+            error_event(
+                &org,
+                &service,
+                &format!("shared-{round}-{i}"),
+                &format!("fp{}", (i + 1) % 4),
+                T0 + round * 100 + i,
+            )
+        }));
+        batch
+    };
+    let writer = |prefix: &'static str| {
+        let store = store.clone();
+        let batches: Vec<_> = (0..8).map(|round| make(prefix, round)).collect();
+        tokio::spawn(async move {
+            for batch in batches {
+                write(&store, &batch, T0 + 1000).await;
+            }
+        })
+    };
+    let (left, right) = (writer("left"), writer("right"));
+    left.await.unwrap();
+    right.await.unwrap();
+
+    // 8 rounds × (20 + 20 own + 10 shared) = 400 distinct events over 4 incidents.
+    let mut total = 0;
+    let mut created = std::collections::HashSet::new();
+    for round in 0..8 {
+        for i in 0..20 {
+            let event = store
+                .get_event(&org, &format!("left-{round}-{i}"))
+                .await
+                .unwrap();
+            created.insert(event.incident_id.unwrap());
+        }
+    }
+    assert_eq!(created.len(), 4, "one incident per fingerprint");
+    for id in &created {
+        let incident = store.get_incident(&org, id).await.unwrap();
+        total += incident.occurrence_count;
+        let hourly: i64 = store
+            .incident_hourly_counts(&org, id, 0)
+            .await
+            .unwrap()
+            .iter()
+            .map(|(_, count)| count)
+            .sum();
+        assert_eq!(hourly, incident.occurrence_count);
+    }
+    assert_eq!(total, 400);
+}
+
+sentinel_store::store_tests!(
+    groups_events_by_fingerprint_and_counts_them,
+    duplicate_event_ids_are_not_counted_twice,
+    an_incident_stays_pending_until_its_threshold,
+    a_resolved_incident_regresses_on_a_new_event,
+    an_ignored_incident_stays_ignored,
+    first_occurrence_sticks_and_release_follows_the_latest,
+    transactions_are_stored_without_an_incident,
+    payloads_and_columns_round_trip,
+    large_batches_span_several_statements,
+    an_empty_batch_writes_nothing,
+    two_writers_at_once_count_each_event_once,
+);

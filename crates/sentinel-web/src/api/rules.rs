@@ -1,0 +1,198 @@
+//! `/api/v1/alert-rules`: an organization's alert rules as data (kind, params, severity,
+//! enabled, channels). A rule's kind must have an evaluator and its params must suit it.
+
+use super::ApiJson;
+use crate::auth::Principal;
+use crate::{ApiError, AppState};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use sentinel_core::alerting::{AlertSeverity, RuleEngine};
+use sentinel_core::role::Role;
+use sentinel_store::alerts::{AlertRule, AlertRulePatch, NewAlertRule};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/alert-rules", get(list).post(create))
+        .route(
+            "/api/v1/alert-rules/{id}",
+            get(show).patch(update).delete(remove),
+        )
+}
+
+pub fn rule_json(rule: &AlertRule) -> Value {
+    json!({
+        "id": rule.id,
+        "name": rule.name,
+        "kind": rule.kind,
+        "params": rule.params,
+        "severity": rule.severity.as_str(),
+        "enabled": rule.enabled,
+        "channel_ids": rule.channel_ids,
+        "created_at": rule.created_at,
+        "updated_at": rule.updated_at,
+    })
+}
+
+fn severity(text: &str) -> Result<AlertSeverity, ApiError> {
+    AlertSeverity::parse(text)
+        .ok_or_else(|| ApiError::bad_request("severity must be critical, error, warning or info"))
+}
+
+fn validate(kind: &str, params: &Value) -> Result<(), ApiError> {
+    RuleEngine::standard()
+        .validate(kind, params)
+        .map_err(|e| ApiError::bad_request(e.to_string()))
+}
+
+async fn check_channels(
+    state: &AppState,
+    principal: &Principal,
+    ids: &[String],
+) -> Result<(), ApiError> {
+    let known = state.store.list_channels(&principal.org_id).await?;
+    match ids.iter().find(|id| !known.iter().any(|c| &c.id == *id)) {
+        Some(id) => Err(ApiError::bad_request(format!("no such channel: {id}"))),
+        None => Ok(()),
+    }
+}
+
+async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<Json<Value>, ApiError> {
+    principal.require(Role::Viewer)?;
+    let rules = state.store.list_alert_rules(&principal.org_id).await?;
+    Ok(Json(
+        json!({"data": rules.iter().map(rule_json).collect::<Vec<_>>()}),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateRule {
+    name: String,
+    kind: String,
+    #[serde(default = "empty_object")]
+    params: Value,
+    severity: String,
+    #[serde(default = "yes")]
+    enabled: bool,
+    #[serde(default)]
+    channel_ids: Vec<String>,
+}
+
+fn empty_object() -> Value {
+    json!({})
+}
+
+fn yes() -> bool {
+    true
+}
+
+async fn create(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(request): ApiJson<CreateRule>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    principal.require(Role::Admin)?;
+    let name = request.name.trim().to_string();
+    if name.is_empty() || name.len() > 100 {
+        return Err(ApiError::bad_request("name must be 1 to 100 characters"));
+    }
+    validate(&request.kind, &request.params)?;
+    check_channels(&state, &principal, &request.channel_ids).await?;
+    let rule = state
+        .store
+        .create_alert_rule(
+            &principal.org_id,
+            &NewAlertRule {
+                name,
+                kind: request.kind,
+                params: request.params,
+                severity: severity(&request.severity)?,
+                enabled: request.enabled,
+                channel_ids: request.channel_ids,
+            },
+            state.clock.now_ms(),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(rule_json(&rule))))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    principal.require(Role::Viewer)?;
+    let rule = state
+        .store
+        .get_alert_rule(&principal.org_id, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such alert rule"))?;
+    Ok(Json(rule_json(&rule)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateRule {
+    name: Option<String>,
+    params: Option<Value>,
+    severity: Option<String>,
+    enabled: Option<bool>,
+    channel_ids: Option<Vec<String>>,
+}
+
+async fn update(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<UpdateRule>,
+) -> Result<Json<Value>, ApiError> {
+    principal.require(Role::Admin)?;
+    let stored = state
+        .store
+        .get_alert_rule(&principal.org_id, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such alert rule"))?;
+    if let Some(params) = &request.params {
+        validate(&stored.kind, params)?;
+    }
+    if let Some(ids) = &request.channel_ids {
+        check_channels(&state, &principal, ids).await?;
+    }
+    let patch = AlertRulePatch {
+        name: request.name.map(|n| n.trim().to_string()),
+        params: request.params,
+        severity: request.severity.as_deref().map(severity).transpose()?,
+        enabled: request.enabled,
+        channel_ids: request.channel_ids,
+    };
+    let rule = state
+        .store
+        .update_alert_rule(&principal.org_id, &id, &patch, state.clock.now_ms())
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such alert rule"))?;
+    Ok(Json(rule_json(&rule)))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    principal.require(Role::Admin)?;
+    if state
+        .store
+        .delete_alert_rule(&principal.org_id, &id)
+        .await?
+    {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found("no such alert rule"))
+    }
+}

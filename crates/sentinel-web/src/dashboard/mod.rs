@@ -1,0 +1,65 @@
+//! The server-rendered dashboard: log in, incidents, one incident, and settings.
+//!
+//! Pages are askama templates rendered on the server; everything essential works without
+//! JavaScript (plain links and POST forms). Every form carries the session's CSRF token and
+//! every POST handler checks it before anything else, and then the viewer's role. The only
+//! script converts `<time>` elements to the reader's time zone.
+
+mod event_view;
+mod format;
+mod incident;
+mod incidents;
+mod login;
+mod settings;
+mod snippets;
+mod viewer;
+
+pub use viewer::{PageError, Viewer};
+
+use crate::AppState;
+use askama::Template;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+/// The dashboard's routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", get(login::form).post(login::submit))
+        .route("/logout", post(login::logout))
+        .route("/switch-org", post(login::switch_org))
+        .route("/incidents", get(incidents::list))
+        .route("/incidents/{id}", get(incident::show))
+        .route("/incidents/{id}/status", post(incident::set_status))
+        .route("/settings", get(settings_home))
+        .route("/settings/services", get(settings::services))
+        .route("/settings/services/{id}", post(settings::update_service))
+        .route(
+            "/settings/api-keys",
+            get(settings::api_keys).post(settings::create_api_key),
+        )
+        .route(
+            "/settings/api-keys/{id}/revoke",
+            post(settings::revoke_api_key),
+        )
+        .route("/settings/members", get(settings::members))
+        .route(
+            "/settings/members/{user_id}/role",
+            post(settings::set_member_role),
+        )
+}
+
+async fn home() -> Redirect {
+    Redirect::to("/incidents")
+}
+
+async fn settings_home() -> Redirect {
+    Redirect::to("/settings/services")
+}
+
+/// Renders a page, answering 500 when the template fails (a bug, never the reader's fault).
+fn render(page: &impl Template) -> Result<Response, PageError> {
+    let html = page.render()?;
+    Ok(Html(html).into_response())
+}

@@ -1,0 +1,299 @@
+//! The ingest writer: group commit between HTTP handlers and the store.
+//!
+//! Handlers hand each accepted request's events to the writer through a bounded queue and
+//! wait for the answer. The writer drains whatever has queued up into one transaction: it
+//! upserts incidents, inserts events and check-ins, and enqueues the jobs the changes cause
+//! (a new incident over its threshold → `autopsy.start`, a regression → `alert.regression`),
+//! then commits and answers every waiting handler. A handler answers 200 only after that
+//! commit, so an SDK that got a 2xx will find its event stored.
+//!
+//! Under load, requests pile up while a commit is in flight and the next transaction takes
+//! them all: the cost of a commit (an fsync on SQLite) is shared by the batch. When the queue
+//! is full, [`IngestWriter::submit`] fails at once with [`WriteError::QueueFull`] and the
+//! handler answers 429 so the SDK backs off.
+
+use sentinel_core::clock::SharedClock;
+use sentinel_store::incidents::{
+    write_check_ins, write_events, EventOutcome, NewCheckIn, NewEvent,
+};
+use sentinel_store::jobs::{enqueue_in, NewJob};
+use sentinel_store::{Store, StoreError, Tx};
+use serde_json::json;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot, watch, Mutex, Notify};
+
+/// What one request asks the writer to store.
+#[derive(Debug, Default)]
+pub struct WriteRequest {
+    pub events: Vec<NewEvent>,
+    pub check_ins: Vec<NewCheckIn>,
+}
+
+impl WriteRequest {
+    fn is_empty(&self) -> bool {
+        self.events.is_empty() && self.check_ins.is_empty()
+    }
+}
+
+/// Why a write did not happen. Nothing of the request was stored in any case.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum WriteError {
+    #[error("the ingest queue is full")]
+    QueueFull,
+    #[error("the ingest writer has stopped")]
+    Stopped,
+    /// The database is away or busy; the same request may succeed later.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    #[error("storage failed: {0}")]
+    Failed(String),
+}
+
+impl From<StoreError> for WriteError {
+    fn from(err: StoreError) -> Self {
+        if err.is_transient() {
+            WriteError::Unavailable(err.to_string())
+        } else {
+            WriteError::Failed(err.to_string())
+        }
+    }
+}
+
+/// Tuning for the writer.
+#[derive(Debug, Clone, Copy)]
+pub struct WriterOptions {
+    /// Requests that may wait for the writer before new ones get 429.
+    pub queue_capacity: usize,
+    /// Most events in one transaction.
+    pub max_batch_events: usize,
+}
+
+impl Default for WriterOptions {
+    fn default() -> Self {
+        Self {
+            queue_capacity: 4096,
+            max_batch_events: 1000,
+        }
+    }
+}
+
+struct Pending {
+    request: WriteRequest,
+    reply: oneshot::Sender<Result<Vec<EventOutcome>, WriteError>>,
+}
+
+/// The handle handlers use. Cheap to clone.
+#[derive(Clone)]
+pub struct IngestWriter {
+    sender: mpsc::Sender<Pending>,
+    depth: Arc<AtomicUsize>,
+    stop: Arc<watch::Sender<bool>>,
+    task: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
+}
+
+/// Called after each commit that enqueued jobs, so an in-process job runtime wakes at once.
+pub type JobsWaker = Arc<Notify>;
+
+impl IngestWriter {
+    /// Starts the writer task; it runs until [`IngestWriter::shutdown`].
+    pub fn spawn(
+        store: Store,
+        clock: SharedClock,
+        options: WriterOptions,
+        jobs_waker: Option<JobsWaker>,
+    ) -> Self {
+        let (sender, receiver) = mpsc::channel(options.queue_capacity.max(1));
+        let (stop, stopped) = watch::channel(false);
+        let depth = Arc::new(AtomicUsize::new(0));
+        let task = WriterTask {
+            store,
+            clock,
+            options,
+            receiver,
+            depth: depth.clone(),
+            jobs_waker,
+        };
+        let handle = tokio::spawn(task.run(stopped));
+        Self {
+            sender,
+            depth,
+            stop: Arc::new(stop),
+            task: Arc::new(Mutex::new(Some(handle))),
+        }
+    }
+
+    /// Stops taking requests, commits everything already queued, and waits for that to
+    /// finish. Requests submitted afterwards fail with [`WriteError::Stopped`].
+    pub async fn shutdown(&self) {
+        let _ = self.stop.send(true);
+        if let Some(handle) = self.task.lock().await.take() {
+            let _ = handle.await;
+        }
+    }
+
+    /// Queues a request and waits until it is committed.
+    pub async fn submit(&self, request: WriteRequest) -> Result<Vec<EventOutcome>, WriteError> {
+        if request.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (reply, answer) = oneshot::channel();
+        self.sender
+            .try_send(Pending { request, reply })
+            .map_err(|err| match err {
+                mpsc::error::TrySendError::Full(_) => WriteError::QueueFull,
+                mpsc::error::TrySendError::Closed(_) => WriteError::Stopped,
+            })?;
+        self.depth.fetch_add(1, Ordering::Relaxed);
+        answer.await.map_err(|_| WriteError::Stopped)?
+    }
+
+    /// Requests waiting for the writer right now (for `/metrics`).
+    pub fn queue_depth(&self) -> usize {
+        self.depth.load(Ordering::Relaxed)
+    }
+}
+
+struct WriterTask {
+    store: Store,
+    clock: SharedClock,
+    options: WriterOptions,
+    receiver: mpsc::Receiver<Pending>,
+    depth: Arc<AtomicUsize>,
+    jobs_waker: Option<JobsWaker>,
+}
+
+impl WriterTask {
+    async fn run(mut self, mut stopped: watch::Receiver<bool>) {
+        loop {
+            let first = tokio::select! {
+                biased;
+                next = self.receiver.recv() => match next {
+                    Some(pending) => pending,
+                    None => break,
+                },
+                _ = stopped.changed() => {
+                    // Refuse new requests, then commit the ones already waiting.
+                    self.receiver.close();
+                    continue;
+                }
+            };
+            let mut batch = vec![first];
+            let mut events = batch[0].request.events.len();
+            while events < self.options.max_batch_events {
+                match self.receiver.try_recv() {
+                    Ok(next) => {
+                        events += next.request.events.len();
+                        batch.push(next);
+                    }
+                    Err(_) => break,
+                }
+            }
+            self.depth.fetch_sub(batch.len(), Ordering::Relaxed);
+            self.commit_batch(batch).await;
+        }
+        tracing::debug!("ingest writer stopped");
+    }
+
+    async fn commit_batch(&self, batch: Vec<Pending>) {
+        let requests: Vec<&WriteRequest> = batch.iter().map(|p| &p.request).collect();
+        match self.write(&requests).await {
+            Ok(outcomes) => {
+                for (pending, outcome) in batch.into_iter().zip(outcomes) {
+                    let _ = pending.reply.send(Ok(outcome));
+                }
+            }
+            // A batch of several requests that failed for a reason other than the database
+            // being away is retried request by request, so one bad request cannot take the
+            // others down with it.
+            Err(err) if batch.len() > 1 && !err.is_transient() => {
+                tracing::warn!(error = %err, requests = batch.len(), "ingest batch failed, retrying one by one");
+                for pending in batch {
+                    let result = self.write(&[&pending.request]).await;
+                    let answer = result
+                        .map(|per_request| per_request.into_iter().next().unwrap_or_default())
+                        .map_err(WriteError::from);
+                    let _ = pending.reply.send(answer);
+                }
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, requests = batch.len(), "ingest batch not stored");
+                let err = WriteError::from(err);
+                for pending in batch {
+                    let _ = pending.reply.send(Err(err.clone()));
+                }
+            }
+        }
+    }
+
+    /// One transaction for all `requests`; returns the outcomes per request.
+    async fn write(
+        &self,
+        requests: &[&WriteRequest],
+    ) -> Result<Vec<Vec<EventOutcome>>, StoreError> {
+        let now = self.clock.now_ms();
+        let events: Vec<NewEvent> = requests
+            .iter()
+            .flat_map(|r| r.events.iter().cloned())
+            .collect();
+        let check_ins: Vec<NewCheckIn> = requests
+            .iter()
+            .flat_map(|r| r.check_ins.iter().cloned())
+            .collect();
+        let mut tx = self.store.begin().await?;
+        let outcomes = write_events(&mut tx, &events, now).await?;
+        if !check_ins.is_empty() {
+            write_check_ins(&mut tx, &check_ins).await?;
+        }
+        let enqueued = enqueue_consequences(&mut tx, &events, &outcomes, now).await?;
+        tx.commit().await?;
+        if enqueued > 0 {
+            if let Some(waker) = &self.jobs_waker {
+                waker.notify_waiters();
+            }
+        }
+        let mut rest = outcomes.into_iter();
+        Ok(requests
+            .iter()
+            .map(|r| rest.by_ref().take(r.events.len()).collect())
+            .collect())
+    }
+}
+
+/// Enqueues, in the writer's transaction, the jobs the stored events cause.
+async fn enqueue_consequences(
+    tx: &mut Tx,
+    events: &[NewEvent],
+    outcomes: &[EventOutcome],
+    now: i64,
+) -> Result<usize, StoreError> {
+    let mut enqueued = 0;
+    for (event, outcome) in events.iter().zip(outcomes) {
+        let Some(incident_id) = &outcome.incident_id else {
+            continue;
+        };
+        if outcome.quiet || outcome.duplicate {
+            continue;
+        }
+        let payload = json!({"incident_id": incident_id.as_str(), "org_id": event.org_id.as_str()});
+        if outcome.incident_created {
+            let job = NewJob::new("alert.new_incident", payload.clone())
+                .org(event.org_id.clone())
+                .dedup_key(format!("alert.new_incident:{incident_id}"));
+            enqueued += usize::from(enqueue_in(tx, &job, now).await?.is_some());
+        }
+        if outcome.crossed_threshold {
+            let job = NewJob::new("autopsy.start", payload.clone())
+                .org(event.org_id.clone())
+                .dedup_key(format!("autopsy.start:{incident_id}"));
+            enqueued += usize::from(enqueue_in(tx, &job, now).await?.is_some());
+        }
+        if outcome.regression {
+            let job = NewJob::new("alert.regression", payload)
+                .org(event.org_id.clone())
+                .dedup_key(format!("alert.regression:{incident_id}"));
+            enqueued += usize::from(enqueue_in(tx, &job, now).await?.is_some());
+        }
+    }
+    Ok(enqueued)
+}

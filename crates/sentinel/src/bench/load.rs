@@ -1,0 +1,132 @@
+//! The load loop: many keep-alive connections posting envelopes until a deadline, with a
+//! latency histogram and a count of answers by status.
+
+use super::payload::Envelopes;
+use hdrhistogram::Histogram;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+/// What one phase of load measured.
+#[derive(Debug, Clone)]
+pub struct LoadReport {
+    pub elapsed: Duration,
+    pub ok: u64,
+    pub by_status: BTreeMap<u16, u64>,
+    pub transport_errors: u64,
+    pub latency_us: Histogram<u64>,
+}
+
+impl LoadReport {
+    pub fn ok_per_sec(&self) -> f64 {
+        self.ok as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    pub fn percentile_ms(&self, q: f64) -> f64 {
+        self.latency_us.value_at_quantile(q) as f64 / 1000.0
+    }
+}
+
+/// How to load one URL.
+#[derive(Debug, Clone)]
+pub struct LoadPlan {
+    pub url: String,
+    pub auth_header: String,
+    pub connections: usize,
+    pub duration: Duration,
+    pub distinct_bugs: usize,
+    pub seed: u64,
+}
+
+/// Posts envelopes to `plan.url` from `plan.connections` concurrent keep-alive connections.
+pub async fn run(plan: &LoadPlan) -> anyhow::Result<LoadReport> {
+    let client = reqwest::Client::builder()
+        .http1_only()
+        .tcp_nodelay(true)
+        .pool_max_idle_per_host(plan.connections)
+        .timeout(Duration::from_secs(30))
+        .build()?;
+    // Envelopes are rendered before the clock starts: the phase measures sending only.
+    let generators: Vec<Envelopes> = (0..plan.connections)
+        .map(|worker| {
+            Envelopes::new(
+                plan.distinct_bugs,
+                plan.seed.wrapping_add(worker as u64 * 7_919),
+            )
+        })
+        .collect();
+    let deadline = Instant::now() + plan.duration;
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(plan.connections);
+    for envelopes in generators {
+        let client = client.clone();
+        let plan = plan.clone();
+        tasks.push(tokio::spawn(async move {
+            worker_loop(client, plan, envelopes, deadline).await
+        }));
+    }
+    let mut report = LoadReport {
+        elapsed: Duration::ZERO,
+        ok: 0,
+        by_status: BTreeMap::new(),
+        transport_errors: 0,
+        latency_us: Histogram::new_with_bounds(1, 60_000_000, 3)?,
+    };
+    for task in tasks {
+        let part = task.await??;
+        report.ok += part.ok;
+        report.transport_errors += part.transport_errors;
+        for (status, n) in part.by_status {
+            *report.by_status.entry(status).or_default() += n;
+        }
+        report.latency_us.add(&part.latency_us)?;
+    }
+    report.elapsed = started.elapsed();
+    Ok(report)
+}
+
+async fn worker_loop(
+    client: reqwest::Client,
+    plan: LoadPlan,
+    mut envelopes: Envelopes,
+    deadline: Instant,
+) -> anyhow::Result<LoadReport> {
+    let mut part = LoadReport {
+        elapsed: Duration::ZERO,
+        ok: 0,
+        by_status: BTreeMap::new(),
+        transport_errors: 0,
+        latency_us: Histogram::new_with_bounds(1, 60_000_000, 3)?,
+    };
+    while Instant::now() < deadline {
+        let body = envelopes.next_envelope();
+        let sent = Instant::now();
+        let answer = client
+            .post(&plan.url)
+            .header("content-type", "application/x-sentry-envelope")
+            .header("x-sentry-auth", &plan.auth_header)
+            .body(body)
+            .send()
+            .await;
+        match answer {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                // Read the body so the connection goes back to the pool.
+                let _ = response.bytes().await;
+                let micros = u64::try_from(sent.elapsed().as_micros()).unwrap_or(u64::MAX);
+                part.latency_us.saturating_record(micros.max(1));
+                *part.by_status.entry(status).or_default() += 1;
+                if status == 200 {
+                    part.ok += 1;
+                } else if status == 429 {
+                    // Back off as an SDK would, briefly, so a full queue is not hammered.
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+            Err(_) => {
+                part.transport_errors += 1;
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    }
+    Ok(part)
+}

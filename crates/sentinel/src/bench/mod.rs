@@ -1,0 +1,288 @@
+//! `sentinel bench …`: load generators against a real server.
+//!
+//! `sentinel bench ingest` starts `sentinel serve` as a child process on a fresh data
+//! directory (SQLite) or a fresh PostgreSQL schema, reads the DSN it prints, and posts
+//! realistic envelopes at it over keep-alive connections on loopback: first to the server's
+//! no-op endpoint (accept and discard — the ceiling of HTTP alone on this machine), then to
+//! the real ingest endpoint. It reports accepted events per second, acknowledgement latency
+//! percentiles and the server's peak resident memory. The generator runs on the same machine,
+//! so its own cost is part of every figure.
+
+mod load;
+pub mod payload;
+
+use anyhow::{anyhow, bail, Context};
+use clap::{Args, Subcommand};
+use load::{LoadPlan, LoadReport};
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    pub what: BenchKind,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchKind {
+    /// Load the Sentry envelope endpoint of a fresh server and report events/s, latency, RSS.
+    Ingest(IngestBenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IngestBenchArgs {
+    /// Seconds of load per phase (no-op, then ingest).
+    #[arg(long, default_value_t = 15)]
+    pub seconds: u64,
+    /// Concurrent keep-alive connections.
+    #[arg(long, default_value_t = 48)]
+    pub connections: usize,
+    /// Distinct bugs in the stream (≈ incidents created).
+    #[arg(long, default_value_t = 200)]
+    pub fingerprints: usize,
+    /// Run the server on this PostgreSQL database (a fresh schema is created in it)
+    /// instead of SQLite in a temporary folder.
+    #[arg(long, value_name = "URL")]
+    pub postgres: Option<String>,
+    /// The server binary to start (defaults to this executable).
+    #[arg(long)]
+    pub server_binary: Option<PathBuf>,
+}
+
+pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
+    match &args.what {
+        BenchKind::Ingest(args) => ingest(args).await,
+    }
+}
+
+async fn ingest(args: &IngestBenchArgs) -> anyhow::Result<()> {
+    let data_dir = tempfile::tempdir()?;
+    let database_url = match &args.postgres {
+        Some(url) => Some(fresh_pg_schema(url).await?),
+        None => None,
+    };
+    let mut server = Server::start(args, data_dir.path().to_path_buf(), database_url.as_deref())?;
+    let result = async {
+        server.wait_ready(Duration::from_secs(30)).await?;
+        let rss = RssSampler::start(server.pid());
+        let base = server.base_url.clone();
+        let plan = |url: String| LoadPlan {
+            url,
+            auth_header: format!(
+                "Sentry sentry_version=7, sentry_client=sentinel-bench/1.0, sentry_key={}",
+                server.key
+            ),
+            connections: args.connections,
+            duration: Duration::from_secs(args.seconds),
+            distinct_bugs: args.fingerprints,
+            seed: 42,
+        };
+        // Warm the connection pool and the server's caches.
+        let mut warm = plan(format!("{base}/api/{}/envelope/", server.project));
+        warm.duration = Duration::from_secs(2);
+        load::run(&warm).await?;
+        let noop = load::run(&plan(format!("{base}/api/{}/discard/", server.project))).await?;
+        rss.reset_peak();
+        let ingest = load::run(&plan(format!("{base}/api/{}/envelope/", server.project))).await?;
+        let peak_rss_kb = rss.stop();
+        print_report(
+            args,
+            &noop,
+            &ingest,
+            peak_rss_kb,
+            payload::Envelopes::new(args.fingerprints, 42).mean_size(),
+        );
+        anyhow::Ok(())
+    }
+    .await;
+    server.stop();
+    result
+}
+
+fn print_report(
+    args: &IngestBenchArgs,
+    noop: &LoadReport,
+    ingest: &LoadReport,
+    peak_rss_kb: u64,
+    envelope_bytes: usize,
+) {
+    let backend = if args.postgres.is_some() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    println!("backend: {backend}, connections: {}, seconds per phase: {}, mean envelope: {envelope_bytes} bytes, distinct bugs: {}",
+        args.connections, args.seconds, args.fingerprints);
+    for (name, report) in [("no-op", noop), ("ingest", ingest)] {
+        println!(
+            "{name:>7}: {:>9.0} ok/s  p50 {:>6.2} ms  p99 {:>7.2} ms  max {:>8.2} ms  statuses {:?}  transport errors {}",
+            report.ok_per_sec(),
+            report.percentile_ms(0.50),
+            report.percentile_ms(0.99),
+            report.latency_us.max() as f64 / 1000.0,
+            report.by_status,
+            report.transport_errors,
+        );
+    }
+    println!(
+        "ingest / no-op: {:.2}",
+        ingest.ok_per_sec() / noop.ok_per_sec().max(1e-9)
+    );
+    println!(
+        "server peak RSS during ingest: {:.1} MB",
+        peak_rss_kb as f64 / 1024.0
+    );
+}
+
+/// Creates a new schema in the given database and returns a URL that uses it.
+async fn fresh_pg_schema(url: &str) -> anyhow::Result<String> {
+    let schema = format!("bench_{}", ulid::Ulid::new().to_string().to_lowercase());
+    let store = sentinel_store::Store::connect(&sentinel_store::StoreOptions::new(url)).await?;
+    store.create_pg_schema(&schema).await?;
+    store.close().await;
+    let separator = if url.contains('?') { '&' } else { '?' };
+    Ok(format!(
+        "{url}{separator}options=-c%20search_path%3D{schema}"
+    ))
+}
+
+/// A `sentinel serve` child process.
+struct Server {
+    child: Child,
+    base_url: String,
+    key: String,
+    project: String,
+}
+
+impl Server {
+    fn start(
+        args: &IngestBenchArgs,
+        data_dir: PathBuf,
+        database_url: Option<&str>,
+    ) -> anyhow::Result<Self> {
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let binary = match &args.server_binary {
+            Some(path) => path.clone(),
+            None => std::env::current_exe()?,
+        };
+        let mut command = Command::new(binary);
+        command
+            .arg("serve")
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--data-dir")
+            .arg(&data_dir)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        if let Some(url) = database_url {
+            command.arg("--database-url").arg(url);
+        }
+        let mut child = command.spawn().context("starting the server")?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| anyhow!("no server stdout"))?;
+        let mut dsn = None;
+        for line in BufReader::new(stdout).lines() {
+            let line = line?;
+            if let Some(rest) = line.strip_prefix("DSN: ") {
+                dsn = Some(rest.trim().to_string());
+                break;
+            }
+        }
+        let Some(dsn) = dsn else {
+            let _ = child.kill();
+            bail!("the server exited without printing a DSN");
+        };
+        let parsed = url::Url::parse(&dsn)?;
+        let key = parsed.username().to_string();
+        let project = parsed.path().trim_matches('/').to_string();
+        Ok(Self {
+            child,
+            base_url: format!("http://127.0.0.1:{port}"),
+            key,
+            project,
+        })
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    async fn wait_ready(&self, within: Duration) -> anyhow::Result<()> {
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if let Ok(r) = client.get(format!("{}/readyz", self.base_url)).send().await {
+                if r.status().is_success() {
+                    return Ok(());
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        bail!("the server was not ready within {within:?}")
+    }
+
+    fn stop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Samples a process's resident memory every 100 ms and keeps the peak.
+struct RssSampler {
+    peak_kb: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+}
+
+impl RssSampler {
+    fn start(pid: u32) -> Self {
+        let peak_kb = Arc::new(AtomicU64::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (peak, done) = (peak_kb.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !done.load(Ordering::Relaxed) {
+                if let Some(kb) = rss_kb(pid) {
+                    peak.fetch_max(kb, Ordering::Relaxed);
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        });
+        Self { peak_kb, stop }
+    }
+
+    fn reset_peak(&self) {
+        self.peak_kb.store(0, Ordering::Relaxed);
+    }
+
+    fn stop(self) -> u64 {
+        self.stop.store(true, Ordering::Relaxed);
+        self.peak_kb.load(Ordering::Relaxed)
+    }
+}
+
+fn rss_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+}

@@ -1,0 +1,199 @@
+//! The command line: `sentinel serve`, `migrate`, `user create`, `project create`,
+//! `apikey create`.
+
+use crate::config::{LogFormat, Overrides, ProcessRole, Sources};
+use clap::{Args, Parser, Subcommand};
+use sentinel_core::role::Role;
+use std::path::PathBuf;
+
+/// Sentinel turns production errors into fixes: a self-hosted error tracker that speaks
+/// the Sentry SDK protocol.
+///
+/// Configuration comes from defaults, then `sentinel.toml` (in the working directory, or
+/// --config), then SENTINEL__SECTION__KEY environment variables (e.g.
+/// SENTINEL__SERVER__LISTEN=0.0.0.0:8080), then the flags below.
+#[derive(Debug, Parser)]
+#[command(name = "sentinel", version, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Read configuration from this TOML file (it must exist).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Database URL: postgres://user:pass@host/db or sqlite://path; default is SQLite in the
+    /// data directory.
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Directory for the SQLite database (default ./sentinel-data).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Address to listen on (default 127.0.0.1:8080).
+    #[arg(long, global = true, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    pub log_format: Option<LogFormat>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server: ingest, API and dashboard (web), background jobs (worker), or both.
+    ///
+    /// The first start on an empty database creates an organization, an admin with a
+    /// generated password and a service, and prints the password and the DSN once.
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage projects (services): each has a DSN that SDKs send events to.
+    #[command(subcommand)]
+    Project(ProjectCommand),
+    /// Manage API keys for the /api/v1 JSON API.
+    #[command(subcommand)]
+    Apikey(ApiKeyCommand),
+    /// Measure: load generators against a real server started for the purpose.
+    Bench(crate::bench::BenchArgs),
+    /// Populate a server with realistic demo traffic, or a database with a large history.
+    Demo(crate::demo::DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Which parts to run; any number of each can share one PostgreSQL database.
+    #[arg(long, value_enum, value_name = "ROLE")]
+    pub role: Option<ProcessRole>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user (or add an existing one to an organization).
+    Create(UserCreateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UserCreateArgs {
+    /// The user's e-mail (stored lower case).
+    #[arg(long)]
+    pub email: String,
+    /// The password; generated and printed once when absent.
+    #[arg(long, env = "SENTINEL_USER_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+    /// The organization's slug (default: the only organization).
+    #[arg(long, value_name = "SLUG")]
+    pub org: Option<String>,
+    /// Role in the organization: owner, admin, member or viewer.
+    #[arg(long, default_value = "member", value_parser = parse_role)]
+    pub role: Role,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectCommand {
+    /// Create a project and print its DSN.
+    Create(ProjectCreateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ProjectCreateArgs {
+    /// The project's name, unique in its organization.
+    pub name: String,
+    /// The SDK platform, e.g. python or node (informational).
+    #[arg(long, default_value = "")]
+    pub platform: String,
+    /// The organization's slug (default: the only organization).
+    #[arg(long, value_name = "SLUG")]
+    pub org: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create an API key and print it once.
+    Create(ApiKeyCreateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ApiKeyCreateArgs {
+    /// What the key may do: owner, admin, member or viewer.
+    #[arg(long, value_parser = parse_role)]
+    pub role: Role,
+    /// A name to tell the key apart.
+    #[arg(long, default_value = "cli")]
+    pub name: String,
+    /// The organization's slug (default: the only organization).
+    #[arg(long, value_name = "SLUG")]
+    pub org: Option<String>,
+    /// Expire the key after this many days.
+    #[arg(long, value_name = "DAYS")]
+    pub expires_in_days: Option<u32>,
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    text.parse::<Role>().map_err(|err| err.to_string())
+}
+
+impl Cli {
+    /// Where the configuration comes from, given these arguments.
+    pub fn sources(&self) -> Sources {
+        let role = match &self.command {
+            Command::Serve(args) => args.role,
+            _ => None,
+        };
+        Sources {
+            file: self.global.config.clone(),
+            working_dir: None,
+            env: None,
+            overrides: Overrides {
+                database_url: self.global.database_url.clone(),
+                listen: self.global.listen.clone(),
+                data_dir: self.global.data_dir.clone(),
+                log_format: self.global.log_format,
+                role,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_flags_work_after_the_subcommand() {
+        let cli = Cli::try_parse_from([
+            "sentinel",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            "/tmp/x",
+            "--role",
+            "web",
+        ])
+        .map_err(|e| e.to_string());
+        let Ok(cli) = cli else {
+            panic!("{cli:?}");
+        };
+        let sources = cli.sources();
+        assert_eq!(sources.overrides.listen.as_deref(), Some("127.0.0.1:0"));
+        assert_eq!(sources.overrides.role, Some(ProcessRole::Web));
+    }
+
+    #[test]
+    fn roles_are_checked_while_parsing() {
+        assert!(Cli::try_parse_from(["sentinel", "apikey", "create", "--role", "root"]).is_err());
+        assert!(Cli::try_parse_from(["sentinel", "apikey", "create", "--role", "viewer"]).is_ok());
+    }
+}

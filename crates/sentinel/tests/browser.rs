@@ -1,0 +1,328 @@
+//! The dashboard in a real browser (headless Chromium driven over WebDriver): log in, open
+//! the incident a real `sentry` SDK event created, resolve it, and create an API key. A
+//! screenshot of the incident page is saved to target/test-artifacts/incident.png.
+//!
+//! Skips (and passes) when `chromedriver` is not installed; CI installs it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{eventually, open_store, org_of_key, ServerProcess};
+use fantoccini::{ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use sentinel_core::incident::IncidentStatus;
+use sentinel_store::incidents::IncidentQuery;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const EMAIL: &str = "browser@example.com";
+const PASSWORD: &str = "browser-test-password-1";
+
+/// The chromedriver child process, killed (by its own PID) when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn find_chromedriver() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join("chromedriver"))
+        .find(|candidate| candidate.is_file())
+}
+
+fn start_driver(binary: &Path) -> Driver {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(binary)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let driver = Driver {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "chromedriver did not start listening"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    driver
+}
+
+fn artifacts_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+    target.join("test-artifacts")
+}
+
+#[inline(never)]
+fn parse_quantity(text: &str) -> u32 {
+    match text.parse::<u32>() {
+        Ok(n) => n,
+        Err(err) => {
+            sentry::capture_error(&err);
+            0
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_resolves_an_incident_and_creates_an_api_key_in_the_browser() {
+    let Some(chromedriver) = find_chromedriver() else {
+        eprintln!(
+            "skipped: chromedriver is not installed (apt-get install chromium chromium-driver)"
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start(dir.path());
+    let dsn = server.dsn.clone().expect("first start prints the DSN");
+    let created = Command::new(env!("CARGO_BIN_EXE_sentinel"))
+        .args([
+            "user",
+            "create",
+            "--email",
+            EMAIL,
+            "--role",
+            "owner",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .env("SENTINEL_USER_PASSWORD", PASSWORD)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+
+    // A real SDK event makes the incident.
+    let mut options = sentry::ClientOptions::new()
+        .dsn(dsn.as_str())
+        .release("shop@3.0.0");
+    options.environment = Some("production".into());
+    let client = Arc::new(sentry::Client::from_config(sentry::apply_defaults(options)));
+    let hub = Arc::new(sentry::Hub::new(
+        Some(client.clone()),
+        Arc::new(sentry::Scope::default()),
+    ));
+    sentry::Hub::run(hub, || {
+        sentry::add_breadcrumb(sentry::Breadcrumb {
+            message: Some("parsing the basket".into()),
+            ..Default::default()
+        });
+        parse_quantity("three");
+    });
+    assert!(
+        client.flush(Some(Duration::from_secs(20))),
+        "the SDK could not deliver"
+    );
+    let store = open_store(dir.path()).await;
+    let (key, _) = server.key_and_project();
+    let org = org_of_key(&store, &key).await;
+    let incident = eventually(Duration::from_secs(20), "the SDK's incident", || {
+        let (store, org) = (store.clone(), org.clone());
+        async move {
+            let query = IncidentQuery {
+                include_quiet: true,
+                ..Default::default()
+            };
+            store
+                .list_incidents(&org, &query)
+                .await
+                .unwrap()
+                .items
+                .into_iter()
+                .next()
+        }
+    })
+    .await;
+
+    let driver = start_driver(&chromedriver);
+    let profile = tempfile::tempdir().unwrap();
+    let mut chrome_options = serde_json::json!({
+        "args": [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run",
+            format!("--user-data-dir={}", profile.path().display()),
+        ]
+    });
+    if Path::new("/usr/bin/chromium").is_file() {
+        chrome_options["binary"] = "/usr/bin/chromium".into();
+    }
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert("goog:chromeOptions".into(), chrome_options);
+    let browser = ClientBuilder::new(HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&driver.url)
+        .await
+        .expect("a Chromium session");
+    browser.set_window_size(1280, 1400).await.unwrap();
+    let base = &server.base_url;
+
+    // Log in through the form; the dashboard lands on the incident list.
+    browser.goto(&format!("{base}/incidents")).await.unwrap();
+    browser
+        .find(Locator::Css("#email"))
+        .await
+        .unwrap()
+        .send_keys(EMAIL)
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("#password"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("form.login button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&browser, "table.incidents").await;
+    assert!(browser
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .starts_with("/incidents"));
+
+    // Open the incident the SDK created.
+    let link = browser
+        .find(Locator::Css(&format!(
+            "a[href='/incidents/{}']",
+            incident.id.as_str()
+        )))
+        .await
+        .unwrap();
+    link.click().await.unwrap();
+    wait_for(&browser, "#status").await;
+    let title = browser
+        .find(Locator::Css("h1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(title.contains("ParseIntError"), "{title}");
+    let source = browser.source().await.unwrap();
+    assert!(
+        source.contains("parsing the basket"),
+        "breadcrumbs are shown"
+    );
+    // The script turned the UTC time into local time, keeping UTC in the tooltip.
+    let time = browser.find(Locator::Css("time")).await.unwrap();
+    assert!(time.attr("title").await.unwrap().unwrap().ends_with(" UTC"));
+
+    let png = browser.screenshot().await.unwrap();
+    let artifacts = artifacts_dir();
+    std::fs::create_dir_all(&artifacts).unwrap();
+    std::fs::write(artifacts.join("incident.png"), &png).unwrap();
+
+    // Resolve it with the status action.
+    browser
+        .find(Locator::Css("button[data-to='resolved']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let badge = browser
+            .find(Locator::Css("#status"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if badge == "resolved" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the status stayed {badge}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        store.get_incident(&org, &incident.id).await.unwrap().status,
+        IncidentStatus::Resolved
+    );
+
+    // Create an API key: its secret is shown once.
+    browser
+        .goto(&format!("{base}/settings/api-keys"))
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("input[name=name]"))
+        .await
+        .unwrap()
+        .send_keys("from the browser")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("form.card button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&browser, "#new-key").await;
+    let secret = browser
+        .find(Locator::Css("#new-key"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(secret.starts_with("snt_"), "{secret}");
+    assert_eq!(
+        store
+            .list_api_keys(&org)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|k| k.name == "from the browser")
+            .count(),
+        1
+    );
+
+    browser.close().await.unwrap();
+    drop(driver);
+}
+
+async fn wait_for(browser: &fantoccini::Client, css: &str) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if browser.find(Locator::Css(css)).await.is_ok() {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{css} did not appear");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
