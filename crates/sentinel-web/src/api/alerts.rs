@@ -7,6 +7,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use sentinel_core::alerting::AlertSeverity;
+use sentinel_core::id::OrgId;
 use sentinel_core::role::Role;
 use sentinel_store::alerts::{Alert, AlertFilter};
 use serde_json::{json, Value};
@@ -146,12 +147,23 @@ async fn acknowledge(
         (None, Some(key)) => format!("api_key:{key}"),
         (None, None) => "unknown".to_string(),
     };
-    let alert = state
-        .store
-        .acknowledge_alert(&principal.org_id, &id, &by, state.clock.now_ms())
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such alert"))?;
+    let alert = acknowledge_as(&state, &principal.org_id, &id, &by).await?;
     Ok(Json(alert_json(&alert)))
+}
+
+/// Acknowledges alert `id` of `org` as `by` now; another organization's alert is not
+/// found. The API and the dashboard both acknowledge here.
+pub(crate) async fn acknowledge_as(
+    state: &AppState,
+    org: &OrgId,
+    id: &str,
+    by: &str,
+) -> Result<Alert, ApiError> {
+    state
+        .store
+        .acknowledge_alert(org, id, by, state.clock.now_ms())
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such alert"))
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use sentinel_core::id::{JobId, OrgId};
 use sentinel_core::role::Role;
 use sentinel_jobs::kinds::channels::{check_channel_config, masked_config, merge_masked_secrets};
 use sentinel_jobs::kinds::{ChannelTestPayload, CHANNEL_TEST_KIND};
@@ -40,12 +41,14 @@ pub fn channel_json(channel: &Channel) -> Value {
     })
 }
 
-fn check(state: &AppState, kind: &str, config: &Value) -> Result<(), ApiError> {
+/// Refuses a configuration its kind's client could not use (the API and the dashboard).
+pub(crate) fn check(state: &AppState, kind: &str, config: &Value) -> Result<(), ApiError> {
     check_channel_config(kind, config, state.clock.clone())
         .map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
-fn check_name(name: &str) -> Result<String, ApiError> {
+/// A channel's name, trimmed, of 1 to 100 characters (the API and the dashboard).
+pub(crate) fn check_name(name: &str) -> Result<String, ApiError> {
     let name = name.trim();
     if name.is_empty() || name.len() > 100 {
         return Err(ApiError::bad_request("name must be 1 to 100 characters"));
@@ -178,16 +181,29 @@ async fn test(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     principal.require(Role::Admin)?;
     let channel = find(&state, &principal, &id).await?;
-    let payload = ChannelTestPayload {
-        org_id: principal.org_id.as_str().to_string(),
-        channel_id: channel.id.clone(),
-    };
-    let job = NewJob::with_payload(CHANNEL_TEST_KIND, &payload)
-        .map_err(|e| ApiError::bad_request(e.to_string()))?
-        .org(principal.org_id.clone());
-    let job_id = state.store.enqueue(&job, state.clock.now_ms()).await?;
+    let job_id = queue_test(&state, &principal.org_id, &channel).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({"queued": true, "job_id": job_id.map(|j| j.as_str().to_string())})),
     ))
+}
+
+/// Queues a `channel.test` job for `channel` of `org`: what both the API's `/test` and the
+/// dashboard's "Send a test" do. The worker delivers it like any notification, so the
+/// answer is the job (whose status tells the outcome), not the delivery itself.
+pub async fn queue_test(
+    state: &AppState,
+    org: &OrgId,
+    channel: &Channel,
+) -> Result<Option<JobId>, ApiError> {
+    let payload = ChannelTestPayload {
+        org_id: org.as_str().to_string(),
+        channel_id: channel.id.clone(),
+    };
+    let job = NewJob::with_payload(CHANNEL_TEST_KIND, &payload)
+        .map_err(|e| ApiError::bad_request(e.to_string()))?
+        .org(org.clone());
+    let job_id = state.store.enqueue(&job, state.clock.now_ms()).await?;
+    tracing::info!(org = %org, channel = %channel.id, job = ?job_id.as_ref().map(|j| j.as_str()), "channel test queued");
+    Ok(job_id)
 }

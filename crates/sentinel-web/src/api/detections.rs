@@ -8,6 +8,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use sentinel_core::detection::Resolution;
+use sentinel_core::id::OrgId;
 use sentinel_core::role::Role;
 use sentinel_store::detections::{Detection, ResolveDetectionError};
 use serde::Deserialize;
@@ -102,28 +103,35 @@ async fn resolve(
     ApiJson(request): ApiJson<ResolveRequest>,
 ) -> Result<Json<Value>, ApiError> {
     principal.require(Role::Member)?;
-    let resolution = Resolution::parse(&request.resolution)
-        .filter(|r| *r != Resolution::AutoResolved)
-        .ok_or_else(|| {
-            ApiError::bad_request("resolution must be acknowledged, dismissed, escalated or fixed")
-        })?;
     let by = match (&principal.user_id, &principal.api_key_id) {
         (Some(user), _) => format!("user:{user}"),
         (None, Some(key)) => format!("api_key:{key}"),
         (None, None) => "unknown".to_string(),
     };
+    let d = resolve_as(&state, &principal.org_id, &id, &request.resolution, &by).await?;
+    Ok(Json(detection_json(&d)))
+}
+
+/// Resolves detection `id` of `org` with a person's `resolution` (`auto_resolved` is the
+/// detections job's alone), recording `by`: the API and the dashboard both resolve here.
+pub(crate) async fn resolve_as(
+    state: &AppState,
+    org: &OrgId,
+    id: &str,
+    resolution: &str,
+    by: &str,
+) -> Result<Detection, ApiError> {
+    let resolution = Resolution::parse(resolution)
+        .filter(|r| *r != Resolution::AutoResolved)
+        .ok_or_else(|| {
+            ApiError::bad_request("resolution must be acknowledged, dismissed, escalated or fixed")
+        })?;
     match state
         .store
-        .resolve_detection(
-            &principal.org_id,
-            &id,
-            resolution,
-            &by,
-            state.clock.now_ms(),
-        )
+        .resolve_detection(org, id, resolution, by, state.clock.now_ms())
         .await
     {
-        Ok(d) => Ok(Json(detection_json(&d))),
+        Ok(d) => Ok(d),
         Err(ResolveDetectionError::NotFound) => Err(ApiError::not_found("no such detection")),
         Err(ResolveDetectionError::AlreadyResolved) => {
             Err(ApiError::conflict("the detection is already resolved"))

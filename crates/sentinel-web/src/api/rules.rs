@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use sentinel_core::alerting::{AlertSeverity, RuleEngine};
+use sentinel_core::id::OrgId;
 use sentinel_core::role::Role;
 use sentinel_store::alerts::{AlertRule, AlertRulePatch, NewAlertRule};
 use serde::Deserialize;
@@ -37,27 +38,40 @@ pub fn rule_json(rule: &AlertRule) -> Value {
     })
 }
 
-fn severity(text: &str) -> Result<AlertSeverity, ApiError> {
+/// Reads a severity name (the API and the dashboard).
+pub(crate) fn severity(text: &str) -> Result<AlertSeverity, ApiError> {
     AlertSeverity::parse(text)
         .ok_or_else(|| ApiError::bad_request("severity must be critical, error, warning or info"))
 }
 
-fn validate(kind: &str, params: &Value) -> Result<(), ApiError> {
+/// Refuses a kind without an evaluator or params that do not suit it (the API and the
+/// dashboard).
+pub(crate) fn validate(kind: &str, params: &Value) -> Result<(), ApiError> {
     RuleEngine::standard()
         .validate(kind, params)
         .map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
-async fn check_channels(
+/// Refuses channel ids that are not channels of `org` (the API and the dashboard).
+pub(crate) async fn check_channels(
     state: &AppState,
-    principal: &Principal,
+    org: &OrgId,
     ids: &[String],
 ) -> Result<(), ApiError> {
-    let known = state.store.list_channels(&principal.org_id).await?;
+    let known = state.store.list_channels(org).await?;
     match ids.iter().find(|id| !known.iter().any(|c| &c.id == *id)) {
         Some(id) => Err(ApiError::bad_request(format!("no such channel: {id}"))),
         None => Ok(()),
     }
+}
+
+/// A rule's name, trimmed, of 1 to 100 characters (the API and the dashboard).
+pub(crate) fn check_name(name: &str) -> Result<String, ApiError> {
+    let name = name.trim();
+    if name.is_empty() || name.len() > 100 {
+        return Err(ApiError::bad_request("name must be 1 to 100 characters"));
+    }
+    Ok(name.to_string())
 }
 
 async fn list(
@@ -99,12 +113,9 @@ async fn create(
     ApiJson(request): ApiJson<CreateRule>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     principal.require(Role::Admin)?;
-    let name = request.name.trim().to_string();
-    if name.is_empty() || name.len() > 100 {
-        return Err(ApiError::bad_request("name must be 1 to 100 characters"));
-    }
+    let name = check_name(&request.name)?;
     validate(&request.kind, &request.params)?;
-    check_channels(&state, &principal, &request.channel_ids).await?;
+    check_channels(&state, &principal.org_id, &request.channel_ids).await?;
     let rule = state
         .store
         .create_alert_rule(
@@ -163,10 +174,10 @@ async fn update(
         validate(&stored.kind, params)?;
     }
     if let Some(ids) = &request.channel_ids {
-        check_channels(&state, &principal, ids).await?;
+        check_channels(&state, &principal.org_id, ids).await?;
     }
     let patch = AlertRulePatch {
-        name: request.name.map(|n| n.trim().to_string()),
+        name: request.name.as_deref().map(check_name).transpose()?,
         params: request.params,
         severity: request.severity.as_deref().map(severity).transpose()?,
         enabled: request.enabled,

@@ -80,7 +80,8 @@ impl Viewer {
 #[derive(Debug, Clone)]
 pub struct Layout {
     pub title: String,
-    /// Which navigation entry is highlighted: `incidents` or `settings`.
+    /// Which navigation entry is highlighted: `incidents`, `alerts`, `detections` or a
+    /// settings page (`services`, `channels`, `rules`, `api-keys`, `members`).
     pub section: &'static str,
     pub org_name: String,
     pub org_slug: String,
@@ -157,6 +158,12 @@ pub enum PageError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// The database did not answer (an API check shared with the pages said so).
+    #[error("{0}")]
+    Unavailable(String),
+    /// A fault of ours an API check shared with the pages reported.
+    #[error("{0}")]
+    Internal(String),
     #[error("storage failed: {0}")]
     Store(#[from] StoreError),
     #[error("rendering failed: {0}")]
@@ -193,13 +200,20 @@ impl IntoResponse for PageError {
             PageError::Store(StoreError::Unavailable(_) | StoreError::Busy(_)) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
-            PageError::Store(_) | PageError::Render(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            PageError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            PageError::Store(_) | PageError::Render(_) | PageError::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         };
         let message = match &self {
             PageError::Store(StoreError::NotFound) => "not found".to_string(),
             PageError::Store(err) => {
                 tracing::warn!(error = %err, "dashboard page failed in the store");
                 "the database did not answer; try again shortly".to_string()
+            }
+            PageError::Internal(err) => {
+                tracing::warn!(error = %err, "dashboard page failed");
+                "something went wrong on our side".to_string()
             }
             PageError::Render(err) => {
                 tracing::warn!(error = %err, "dashboard template failed");
@@ -215,6 +229,23 @@ impl IntoResponse for PageError {
         match page.render() {
             Ok(html) => (status, Html(html)).into_response(),
             Err(_) => (status, page.message).into_response(),
+        }
+    }
+}
+
+/// The API's checks are shared with the pages; their refusals keep their meaning here.
+impl From<crate::ApiError> for PageError {
+    fn from(err: crate::ApiError) -> Self {
+        use crate::error::ErrorCode;
+        match err.code {
+            ErrorCode::NotFound => PageError::NotFound(err.message),
+            ErrorCode::Forbidden | ErrorCode::Unauthorized => PageError::Forbidden(err.message),
+            ErrorCode::Conflict => PageError::Conflict(err.message),
+            ErrorCode::Unavailable | ErrorCode::RateLimited => PageError::Unavailable(err.message),
+            ErrorCode::Internal => PageError::Internal(err.message),
+            ErrorCode::BadRequest
+            | ErrorCode::PayloadTooLarge
+            | ErrorCode::UnsupportedMediaType => PageError::BadRequest(err.message),
         }
     }
 }
