@@ -1,6 +1,7 @@
 //! The server-rendered dashboard through the router, on both backends: what each page
 //! shows (and never shows: another organization's data), CSRF on every form, and that a
-//! viewer can look but change nothing.
+//! viewer can look but change nothing. The alerting pages' tests are in
+//! `support/dashboard_alerting.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use axum::body::Body;
@@ -22,6 +23,10 @@ use sentinel_web::AppState;
 use std::sync::Arc;
 use tower::ServiceExt;
 
+/// Alerts, detections, notification channels and alert rules pages.
+#[path = "support/dashboard_alerting.rs"]
+mod alerting;
+
 const NOW: i64 = 1_790_000_000_000;
 const PASSWORD: &str = "correct horse battery";
 
@@ -29,6 +34,7 @@ struct Fixture {
     store: Store,
     app: axum::Router,
     org_a: OrgId,
+    org_b: OrgId,
     incident_a: IncidentId,
     quiet_a: IncidentId,
     incident_b: IncidentId,
@@ -168,6 +174,7 @@ async fn fixture(store: Store) -> Fixture {
         store,
         app,
         org_a: org_a.id,
+        org_b: org_b.id,
         incident_a: outcomes[0].incident_id.clone().unwrap(),
         quiet_a: outcomes[3].incident_id.clone().unwrap(),
         incident_b: outcomes[4].incident_id.clone().unwrap(),

@@ -1,15 +1,20 @@
-//! The server-rendered dashboard: log in, incidents, one incident, and settings.
+//! The server-rendered dashboard: log in, incidents, one incident, alerts, detections, and
+//! settings (services, notification channels, alert rules, API keys, members).
 //!
 //! Pages are askama templates rendered on the server; everything essential works without
 //! JavaScript (plain links and POST forms). Every form carries the session's CSRF token and
 //! every POST handler checks it before anything else, and then the viewer's role. The only
 //! script converts `<time>` elements to the reader's time zone.
 
+mod alerts;
+mod channels;
+mod detections;
 mod event_view;
 mod format;
 mod incident;
 mod incidents;
 mod login;
+mod rules;
 mod settings;
 mod snippets;
 mod viewer;
@@ -32,6 +37,10 @@ pub fn routes() -> Router<AppState> {
         .route("/incidents", get(incidents::list))
         .route("/incidents/{id}", get(incident::show))
         .route("/incidents/{id}/status", post(incident::set_status))
+        .route("/alerts", get(alerts::list))
+        .route("/alerts/{id}/ack", post(alerts::acknowledge))
+        .route("/detections", get(detections::list))
+        .route("/detections/{id}/resolve", post(detections::resolve))
         .route("/settings", get(settings_home))
         .route("/settings/services", get(settings::services))
         .route("/settings/services/{id}", post(settings::update_service))
@@ -43,6 +52,18 @@ pub fn routes() -> Router<AppState> {
             "/settings/api-keys/{id}/revoke",
             post(settings::revoke_api_key),
         )
+        .route(
+            "/settings/channels",
+            get(channels::list).post(channels::create),
+        )
+        .route(
+            "/settings/channels/{id}/enabled",
+            post(channels::set_enabled),
+        )
+        .route("/settings/channels/{id}/delete", post(channels::delete))
+        .route("/settings/channels/{id}/test", post(channels::send_test))
+        .route("/settings/rules", get(rules::list).post(rules::create))
+        .route("/settings/rules/{id}", post(rules::update))
         .route("/settings/members", get(settings::members))
         .route(
             "/settings/members/{user_id}/role",
