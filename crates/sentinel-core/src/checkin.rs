@@ -5,6 +5,7 @@
 //! so the monitor can be created on first use. The edge parses those items into a
 //! [`CheckIn`]; missed and timed-out runs are later decided from the schedule.
 
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -93,6 +94,29 @@ pub struct MonitorConfig {
     pub timezone: Option<String>,
 }
 
+/// A time zone name that is not in the IANA database.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown time zone `{0}`: expected an IANA name such as `Europe/Vienna` or `UTC`")]
+pub struct UnknownTimeZone(pub String);
+
+/// Reads an IANA time zone name (`Europe/Vienna`, `America/New_York`, `UTC`), exactly as
+/// the database spells it.
+pub fn parse_time_zone(name: &str) -> Result<Tz, UnknownTimeZone> {
+    name.trim()
+        .parse::<Tz>()
+        .map_err(|_| UnknownTimeZone(name.to_string()))
+}
+
+impl MonitorConfig {
+    /// The zone the crontab is read in: the declared one, UTC when none is declared.
+    pub fn time_zone(&self) -> Result<Tz, UnknownTimeZone> {
+        match self.timezone.as_deref().map(str::trim) {
+            None | Some("") => Ok(Tz::UTC),
+            Some(name) => parse_time_zone(name),
+        }
+    }
+}
+
 /// One check-in of a monitored job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckIn {
@@ -122,6 +146,27 @@ mod tests {
         assert!("running".parse::<CheckInStatus>().is_err());
         assert!(!CheckInStatus::InProgress.is_final());
         assert!(CheckInStatus::Timeout.is_final());
+    }
+
+    #[test]
+    fn time_zones_are_iana_names_and_default_to_utc() {
+        let mut config = MonitorConfig {
+            schedule: MonitorSchedule::Crontab("0 9 * * *".into()),
+            checkin_margin_min: None,
+            max_runtime_min: None,
+            timezone: None,
+        };
+        assert_eq!(config.time_zone(), Ok(Tz::UTC));
+        config.timezone = Some("Europe/Vienna".into());
+        assert_eq!(config.time_zone(), Ok(Tz::Europe__Vienna));
+        config.timezone = Some("Mars/Olympus_Mons".into());
+        let err = config.time_zone().err().map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some("unknown time zone `Mars/Olympus_Mons`: expected an IANA name such as `Europe/Vienna` or `UTC`")
+        );
+        assert_eq!(parse_time_zone("Etc/UTC"), Ok(Tz::Etc__UTC));
+        assert!(parse_time_zone("CEST+2").is_err());
     }
 
     #[test]

@@ -1,13 +1,29 @@
-//! Five-field crontab expressions (`minute hour day-of-month month day-of-week`), read in
-//! UTC, for cron monitors: when was a run last due, when is the next one due.
+//! Five-field crontab expressions (`minute hour day-of-month month day-of-week`) for cron
+//! monitors, read in the monitor's IANA time zone: when was a run last due, when is the next
+//! one due.
 //!
 //! Fields accept `*`, numbers, ranges `a-b`, steps `*/n` and `a-b/n`, and comma lists;
 //! day-of-week is 0–7 with both 0 and 7 meaning Sunday. The shortcuts `@hourly`, `@daily`
 //! (`@midnight`), `@weekly`, `@monthly` and `@yearly` (`@annually`) are understood. As in
 //! cron, when both day fields are restricted a day matches if either matches.
+//!
+//! A run is due at each instant whose wall-clock time in the zone matches, the first time
+//! the wall clock shows that time. Around daylight-saving changes that means:
+//! - spring forward: a wall time the clock skips (02:30 on the last Sunday of March in
+//!   Europe/Vienna) is not due that day. Schedulers disagree here (Vixie cron runs such a
+//!   job right after the jump, Kubernetes' robfig/cron skips it, others run it an hour
+//!   later), so a monitor expects no run rather than raising an alarm that a correctly
+//!   working scheduler would set off; a run that does come is accepted.
+//! - fall back: a wall time the clock shows twice (02:30 on the last Sunday of October) is
+//!   due once, at its first occurrence, as cron runs fixed-time jobs once. A second run in
+//!   the repeated hour is accepted but not expected.
+//!
+//! Every other slot keeps its wall-clock time, so `0 9 * * *` in Europe/Vienna is due at
+//! 08:00 UTC in winter and 07:00 UTC in summer.
 
 use crate::clock::Millis;
-use chrono::{DateTime, Datelike, Timelike, Utc};
+use chrono::{DateTime, Datelike, LocalResult, NaiveDateTime, TimeZone, Timelike};
+use chrono_tz::Tz;
 
 const MINUTE_MS: Millis = 60_000;
 /// How far a search looks before giving up (an expression like `0 0 30 2 *` never matches).
@@ -78,7 +94,7 @@ impl Crontab {
         })
     }
 
-    fn day_matches(&self, t: &DateTime<Utc>) -> bool {
+    fn day_matches(&self, t: &NaiveDateTime) -> bool {
         let dom = self.days & (1 << t.day()) != 0;
         let dow = self.weekdays & (1 << t.weekday().num_days_from_sunday()) != 0;
         let day = match (self.days_restricted, self.weekdays_restricted) {
@@ -90,33 +106,49 @@ impl Crontab {
         day && self.months & (1 << t.month()) != 0
     }
 
-    fn matches(&self, t: &DateTime<Utc>) -> bool {
+    /// Whether a wall-clock time matches every field.
+    fn matches(&self, t: &NaiveDateTime) -> bool {
         self.day_matches(t)
             && self.hours & (1 << t.hour()) != 0
             && self.minutes & (1 << t.minute()) != 0
     }
 
-    /// The first due time strictly after `t`.
-    pub fn next_after(&self, t: Millis) -> Option<Millis> {
+    /// The first due time strictly after `t`, reading the crontab in `zone`.
+    pub fn next_after(&self, t: Millis, zone: Tz) -> Option<Millis> {
         let start = t.div_euclid(MINUTE_MS) * MINUTE_MS + MINUTE_MS;
-        self.search(start, MINUTE_MS)
+        self.search(start, MINUTE_MS, zone)
     }
 
-    /// The last due time at or before `t`.
-    pub fn last_at_or_before(&self, t: Millis) -> Option<Millis> {
-        self.search(t.div_euclid(MINUTE_MS) * MINUTE_MS, -MINUTE_MS)
+    /// The last due time at or before `t`, reading the crontab in `zone`.
+    pub fn last_at_or_before(&self, t: Millis, zone: Tz) -> Option<Millis> {
+        self.search(t.div_euclid(MINUTE_MS) * MINUTE_MS, -MINUTE_MS, zone)
     }
 
-    fn search(&self, from: Millis, step: Millis) -> Option<Millis> {
+    /// Walks real minutes (not wall-clock ones), so instants come in order whatever the
+    /// zone's transitions do.
+    fn search(&self, from: Millis, step: Millis, zone: Tz) -> Option<Millis> {
         let mut at = from;
         for _ in 0..SEARCH_LIMIT_MINUTES {
-            let time = DateTime::from_timestamp_millis(at)?;
-            if self.matches(&time) {
+            if self.due_at(at, zone)? {
                 return Some(at);
             }
             at += step;
         }
         None
+    }
+
+    /// Whether a run is due at the instant `at` (`None` when `at` is out of range).
+    fn due_at(&self, at: Millis, zone: Tz) -> Option<bool> {
+        let local = DateTime::from_timestamp_millis(at)?.with_timezone(&zone);
+        let wall = local.naive_local();
+        if !self.matches(&wall) {
+            return Some(false);
+        }
+        // In a fall-back the same wall time comes twice; only the first one is due.
+        Some(match zone.from_local_datetime(&wall) {
+            LocalResult::Ambiguous(first, _) => first == local,
+            _ => true,
+        })
     }
 }
 
@@ -164,6 +196,9 @@ fn number(text: &str, lo: u32, hi: u32) -> Result<u32, String> {
 }
 
 #[cfg(test)]
+mod dst_tests;
+
+#[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
@@ -176,17 +211,17 @@ mod tests {
     fn hourly_and_steps() {
         let c = Crontab::parse("0 * * * *").unwrap();
         assert_eq!(
-            c.next_after(at("2024-05-01T12:00:00Z")),
+            c.next_after(at("2024-05-01T12:00:00Z"), Tz::UTC),
             Some(at("2024-05-01T13:00:00Z"))
         );
         assert_eq!(
-            c.last_at_or_before(at("2024-05-01T12:59:59Z")),
+            c.last_at_or_before(at("2024-05-01T12:59:59Z"), Tz::UTC),
             Some(at("2024-05-01T12:00:00Z"))
         );
         let c = Crontab::parse("*/15 9-17 * * 1-5").unwrap();
         // 2024-05-04 is a Saturday: the next run is Monday 09:00.
         assert_eq!(
-            c.next_after(at("2024-05-03T17:45:00Z")),
+            c.next_after(at("2024-05-03T17:45:00Z"), Tz::UTC),
             Some(at("2024-05-06T09:00:00Z"))
         );
         assert_eq!(
@@ -204,7 +239,7 @@ mod tests {
         let c = Crontab::parse("0 0 13 * 5").unwrap();
         // Friday 2024-05-03 matches by weekday although it is not the 13th.
         assert_eq!(
-            c.next_after(at("2024-05-02T00:00:00Z")),
+            c.next_after(at("2024-05-02T00:00:00Z"), Tz::UTC),
             Some(at("2024-05-03T00:00:00Z"))
         );
     }
@@ -221,6 +256,9 @@ mod tests {
         ] {
             assert!(Crontab::parse(bad).is_err(), "{bad}");
         }
-        assert_eq!(Crontab::parse("0 0 30 2 *").unwrap().next_after(0), None);
+        assert_eq!(
+            Crontab::parse("0 0 30 2 *").unwrap().next_after(0, Tz::UTC),
+            None
+        );
     }
 }

@@ -1,8 +1,12 @@
 //! SERVICE_STALL: whether a cron monitor's check-ins show a run that failed, timed out, was
 //! missed or came late.
 //!
-//! The schedule is a crontab (read in UTC; a declared IANA time zone other than UTC is kept
-//! but not applied) or an interval. Judged on the newest check-in and on the last due run:
+//! The schedule is a crontab, read in the monitor's IANA time zone (UTC when none is
+//! declared; see [`crate::cron_schedule`] for daylight-saving changes), or an interval,
+//! which is a duration and needs no zone. Saving a configuration with a zone name that is
+//! not in the IANA database fails [`validate`]; a stored configuration that still carries
+//! one (written before names were checked) is read in UTC rather than not judged at all.
+//! Judged on the newest check-in and on the last due run:
 //! - failed: the newest check-in has status `error`;
 //! - timed out: the newest is `in_progress` for longer than `max_runtime_min` (default 30),
 //!   or the SDK itself reported `timeout`;
@@ -12,9 +16,10 @@
 //!
 //! Runs due before the monitor existed are not expected.
 
-use crate::checkin::{CheckInStatus, MonitorConfig, MonitorSchedule};
+use crate::checkin::{CheckInStatus, MonitorConfig, MonitorSchedule, UnknownTimeZone};
 use crate::clock::Millis;
 use crate::cron_schedule::{Crontab, CrontabError};
+use chrono_tz::Tz;
 
 const MINUTE_MS: Millis = 60_000;
 const DEFAULT_MARGIN_MIN: u32 = 1;
@@ -64,10 +69,13 @@ pub enum ScheduleError {
     Unit(String),
     #[error("interval must be at least 1")]
     ZeroInterval,
+    #[error(transparent)]
+    TimeZone(#[from] UnknownTimeZone),
 }
 
 /// Checks a configuration when it is saved.
 pub fn validate(config: &MonitorConfig) -> Result<(), ScheduleError> {
+    config.time_zone()?;
     match &config.schedule {
         MonitorSchedule::Crontab(expr) => Crontab::parse(expr).map(|_| ()).map_err(Into::into),
         MonitorSchedule::Interval { value, unit } => interval_ms(*value, unit).map(|_| ()),
@@ -121,7 +129,8 @@ pub fn judge(
     let due = match &config.schedule {
         MonitorSchedule::Crontab(expr) => {
             let crontab = Crontab::parse(expr)?;
-            crontab.last_at_or_before(now - margin)
+            let zone = config.time_zone().unwrap_or(Tz::UTC);
+            crontab.last_at_or_before(now - margin, zone)
         }
         MonitorSchedule::Interval { value, unit } => {
             let every = interval_ms(*value, unit)?;
@@ -261,5 +270,52 @@ mod tests {
         c.schedule = MonitorSchedule::Crontab("0 0".into());
         assert!(validate(&c).is_err());
         assert!(validate(&hourly()).is_ok());
+        let mut zoned = hourly();
+        zoned.timezone = Some("Europe/Vienna".into());
+        assert!(validate(&zoned).is_ok());
+        zoned.timezone = Some("Europe/Vienne".into());
+        assert!(matches!(validate(&zoned), Err(ScheduleError::TimeZone(_))));
+    }
+
+    #[test]
+    fn crontabs_are_judged_in_the_monitors_zone_across_daylight_saving() {
+        // 09:00 daily in Vienna, five minutes' margin; created long before.
+        let c = MonitorConfig {
+            schedule: MonitorSchedule::Crontab("0 9 * * *".into()),
+            checkin_margin_min: Some(5),
+            max_runtime_min: None,
+            timezone: Some("Europe/Vienna".into()),
+        };
+        // 2024-01-15T08:00Z (09:00 CET) and 2024-07-15T07:00Z (09:00 CEST).
+        for nine in [1_705_305_600_000, 1_721_026_800_000] {
+            let created = nine - 30 * 24 * H;
+            let day_before = [seen(CheckInStatus::Ok, nine - 24 * H)];
+            // Due at 09:00 on the wall: fine within the margin, missed after it.
+            assert_eq!(
+                judge(&c, created, &day_before, nine + 4 * MINUTE_MS).unwrap(),
+                None
+            );
+            let missed = judge(&c, created, &day_before, nine + 6 * MINUTE_MS)
+                .unwrap()
+                .unwrap();
+            assert_eq!((missed.reason, missed.at), (StallReason::Missed, nine));
+            let on_time = [seen(CheckInStatus::Ok, nine + 60_000)];
+            assert_eq!(judge(&c, created, &on_time, nine + H).unwrap(), None);
+        }
+        // A name that slipped in unchecked is read as UTC: due at 09:00Z, not 08:00Z.
+        let mut unknown = c.clone();
+        unknown.timezone = Some("Mars/Olympus_Mons".into());
+        let nine_utc = 1_705_309_200_000;
+        let day_before = [seen(CheckInStatus::Ok, nine_utc - 24 * H)];
+        assert_eq!(
+            judge(&unknown, 0, &day_before, nine_utc - H + 6 * MINUTE_MS).unwrap(),
+            None
+        );
+        assert_eq!(
+            judge(&unknown, 0, &day_before, nine_utc + 6 * MINUTE_MS)
+                .unwrap()
+                .map(|s| s.at),
+            Some(nine_utc)
+        );
     }
 }
