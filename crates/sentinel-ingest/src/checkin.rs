@@ -4,9 +4,16 @@
 //! "monitor_config": {"schedule": {"type": "crontab", "value": "0 * * * *"} |
 //! {"type": "interval", "value": 2, "unit": "hour"}, "checkin_margin", "max_runtime",
 //! "timezone"}}`.
+//!
+//! A `timezone` that is not an IANA name is dropped with a warning, so the monitor's
+//! crontab is read in UTC: a typo in an SDK's configuration must not cost the check-in or
+//! the monitor it keeps alive. (Sentinel's API, where people fix what they type, refuses
+//! such a name instead.)
 
 use crate::values::{field, float, text_field, u32_field, uint};
-use sentinel_core::checkin::{CheckIn, CheckInStatus, MonitorConfig, MonitorSchedule};
+use sentinel_core::checkin::{
+    parse_time_zone, CheckIn, CheckInStatus, MonitorConfig, MonitorSchedule,
+};
 use serde_json::Value;
 
 /// Why a check-in item was refused.
@@ -39,15 +46,35 @@ pub fn parse_check_in(bytes: &[u8], fallback_id: &str) -> Result<CheckIn, CheckI
         check_in_id: text_field(&value, "check_in_id")
             .map(|id| id.replace('-', "").to_ascii_lowercase())
             .unwrap_or_else(|| fallback_id.to_string()),
-        monitor_slug,
         status,
         duration_ms: field(&value, "duration")
             .and_then(float)
             .filter(|d| *d >= 0.0)
             .map(|seconds| seconds * 1000.0),
         environment: text_field(&value, "environment"),
-        monitor_config: field(&value, "monitor_config").and_then(monitor_config),
+        monitor_config: field(&value, "monitor_config")
+            .and_then(monitor_config)
+            .map(|config| with_known_time_zone(config, &monitor_slug)),
+        monitor_slug,
     })
+}
+
+/// The configuration with its time zone dropped (read as UTC) when the IANA database does
+/// not know it.
+fn with_known_time_zone(mut config: MonitorConfig, slug: &str) -> MonitorConfig {
+    let Some(name) = config.timezone.take().filter(|n| !n.trim().is_empty()) else {
+        return config;
+    };
+    match parse_time_zone(&name) {
+        Ok(_) => config.timezone = Some(name),
+        Err(error) => tracing::warn!(
+            monitor = slug,
+            timezone = %name,
+            %error,
+            "unknown monitor time zone, reading its schedule in UTC"
+        ),
+    }
+    config
 }
 
 fn monitor_config(value: &Value) -> Option<MonitorConfig> {
@@ -89,6 +116,44 @@ mod tests {
         );
         assert_eq!(config.checkin_margin_min, Some(5));
         assert_eq!(config.max_runtime_min, Some(30));
+        assert_eq!(config.timezone.as_deref(), Some("Europe/Vienna"));
+    }
+
+    /// Collects what the fmt subscriber writes, for asserting on log lines.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn an_unknown_time_zone_falls_back_to_utc_with_a_warning() {
+        let body = br#"{"monitor_slug":"nightly-report","status":"ok","monitor_config":{"schedule":{"type":"crontab","value":"0 3 * * *"},"checkin_margin":5,"timezone":"Mars/Olympus_Mons"}}"#;
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let check_in =
+            tracing::subscriber::with_default(subscriber, || parse_check_in(body, "x").unwrap());
+        // The check-in and the rest of its configuration survive; the zone reads as UTC.
+        assert_eq!(check_in.status, CheckInStatus::Ok);
+        let config = check_in.monitor_config.unwrap();
+        assert_eq!(config.timezone, None);
+        assert_eq!(config.checkin_margin_min, Some(5));
+        assert_eq!(config.time_zone(), parse_time_zone("UTC"));
+        let logged = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        assert!(logged.contains("WARN"), "{logged}");
+        assert!(logged.contains("Mars/Olympus_Mons"), "{logged}");
+        assert!(logged.contains("nightly-report"), "{logged}");
     }
 
     #[test]
