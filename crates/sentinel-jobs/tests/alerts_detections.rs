@@ -1,6 +1,7 @@
 //! The detections run against synthetic timelines in the store, on both backends: error
 //! spikes (steady rates do not flap, a spike is caught within two minutes), latency
-//! degradation, stalled cron monitors, auto-resolution and the `detection_opened` rule.
+//! degradation, stalled cron monitors (also in a time zone with daylight saving),
+//! auto-resolution and the `detection_opened` rule.
 #![allow(clippy::unwrap_used)]
 
 mod alerts_support;
@@ -9,11 +10,13 @@ mod support;
 use alerts_support::*;
 use sentinel_core::alerting::RuleEngine;
 use sentinel_core::checkin::{MonitorConfig, MonitorSchedule};
+use sentinel_core::clock::{Clock, ManualClock};
 use sentinel_core::detection::DetectionSettings;
 use sentinel_jobs::kinds::run_detections;
 use sentinel_store::alerts::AlertFilter;
 use sentinel_store::incidents::{write_check_ins, NewCheckIn};
 use sentinel_store::testing::TestStore;
+use serde_json::json;
 use support::T0;
 
 const MIN: i64 = 60_000;
@@ -237,7 +240,93 @@ async fn stalled_monitors_open_detections(test: TestStore) {
     assert_eq!(d.occurrence_count, 2);
 }
 
+/// A `0 9 * * *` monitor declared in Europe/Vienna is due at 09:00 on the wall: 08:00 UTC
+/// before the change to summer time on 2024-03-31, 07:00 UTC from that day on.
+async fn a_monitor_is_judged_in_its_own_time_zone(test: TestStore) {
+    let store = test.store.clone();
+    let engine = RuleEngine::standard();
+    let settings = DetectionSettings::default();
+    // 2024-03-30T08:00:00Z, 09:00 CET.
+    let nine_winter: i64 = 1_711_785_600_000;
+    let clock = ManualClock::new(nine_winter - 10 * MIN);
+    let (org, service) = org_and_service(&store, nine_winter - 2 * DAY).await;
+    let config = MonitorConfig {
+        schedule: MonitorSchedule::Crontab("0 9 * * *".into()),
+        checkin_margin_min: Some(5),
+        max_runtime_min: None,
+        timezone: Some("Europe/Vienna".into()),
+    };
+    let ok_check_in = |at: i64| NewCheckIn {
+        org_id: org.clone(),
+        service_id: service.clone(),
+        check_in_id: ulid::Ulid::new().to_string(),
+        monitor_slug: "vienna-report".into(),
+        status: "ok".into(),
+        duration_ms: None,
+        environment: None,
+        monitor_config: Some(serde_json::to_string(&config).unwrap()),
+        received_at: at,
+    };
+    let run_at = |at: i64| {
+        clock.set(at);
+        let (store, engine, settings) = (&store, &engine, &settings);
+        let now = clock.now_ms();
+        async move { run_detections(store, engine, settings, now).await.unwrap() }
+    };
+    // The SDK declares the monitor the evening before.
+    let mut tx = store.begin().await.unwrap();
+    write_check_ins(&mut tx, &[ok_check_in(nine_winter - 14 * 60 * MIN)])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert!(run_at(nine_winter - 13 * 60 * MIN).await.opened.is_empty());
+    assert_eq!(
+        store.list_monitors(&org).await.unwrap()[0]
+            .config
+            .timezone
+            .as_deref(),
+        Some("Europe/Vienna")
+    );
+
+    let details = || async {
+        let open = store
+            .list_detections(&org, Some(true), None, 10)
+            .await
+            .unwrap();
+        assert_eq!(open.len(), 1, "one detection for the monitor");
+        (
+            open[0].details["reason"].clone(),
+            open[0].details["at"].clone(),
+        )
+    };
+
+    // Winter: the 09:00 CET run is missed six minutes after 08:00 UTC, not before.
+    assert!(run_at(nine_winter + 4 * MIN).await.opened.is_empty());
+    let report = run_at(nine_winter + 6 * MIN).await;
+    assert_eq!(report.opened.len(), 1, "missed at 08:06 UTC");
+    assert_eq!(details().await, (json!("missed"), json!(nine_winter)));
+    // The run comes at 08:07 UTC, late. At 09:06 UTC, where a UTC reading of the crontab
+    // would find today's run missing, the judgement is still about the 08:00 UTC run.
+    let mut tx = store.begin().await.unwrap();
+    write_check_ins(&mut tx, &[ok_check_in(nine_winter + 7 * MIN)])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let report = run_at(nine_winter + 66 * MIN).await;
+    assert!(report.opened.is_empty());
+    assert_eq!(details().await, (json!("late"), json!(nine_winter)));
+
+    // Summer time from 2024-03-31: 09:00 CEST is 07:00 UTC, 23 hours after the last run.
+    let nine_summer = nine_winter + DAY - 60 * MIN;
+    run_at(nine_summer + 4 * MIN).await;
+    assert_eq!(details().await, (json!("late"), json!(nine_winter)));
+    let report = run_at(nine_summer + 6 * MIN).await;
+    assert_eq!(report.repeated.len(), 1, "missed at 07:06 UTC");
+    assert_eq!(details().await, (json!("missed"), json!(nine_summer)));
+}
+
 runtime_tests!(
+    a_monitor_is_judged_in_its_own_time_zone,
     steady_rates_do_not_flap_and_spikes_are_caught_within_two_minutes,
     latency_degradation_needs_samples_and_a_real_increase,
     stalled_monitors_open_detections

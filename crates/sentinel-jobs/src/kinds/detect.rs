@@ -9,6 +9,7 @@ use crate::{JobContext, JobError};
 use sentinel_core::alerting::{signals, RuleEngine, Signal};
 use sentinel_core::checkin::MonitorConfig;
 use sentinel_core::clock::Millis;
+use sentinel_core::detection::monitor::ScheduleError;
 use sentinel_core::detection::{self, kinds, monitor, DetectionSettings, Finding};
 use sentinel_core::id::{OrgId, ServiceId};
 use sentinel_store::detections::{raise_detection_in, NewDetection};
@@ -105,8 +106,11 @@ async fn sync_monitors(store: &Store, since: Millis) -> StoreResult<()> {
         let Ok(config) = serde_json::from_str::<MonitorConfig>(&declared.monitor_config) else {
             continue;
         };
-        if monitor::validate(&config).is_err() {
-            continue;
+        match monitor::validate(&config) {
+            // A zone name the edge did not check (a check-in stored before it did) keeps
+            // its monitor: the judgement reads such a schedule in UTC.
+            Ok(()) | Err(ScheduleError::TimeZone(_)) => {}
+            Err(_) => continue,
         }
         store
             .upsert_monitor(
