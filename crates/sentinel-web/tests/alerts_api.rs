@@ -305,8 +305,38 @@ async fn detections_resolve_and_monitors_validate(app: TestApp) {
             .0,
         StatusCode::BAD_REQUEST
     );
+    // Time zones are IANA names; a misspelt one is refused with a message that names it.
+    let zoned = |zone: &str| {
+        json!({"service_id": app.service_id.as_str(), "slug": "vienna",
+            "config": {"schedule": {"crontab": "0 9 * * *"}, "timezone": zone}})
+    };
+    let (status, refused) = call(
+        &app,
+        "PUT",
+        "/api/v1/monitors",
+        &admin,
+        Some(zoned("Europe/Viena")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        refused
+            .to_string()
+            .contains("unknown time zone `Europe/Viena`"),
+        "{refused}"
+    );
+    let (status, created) = call(
+        &app,
+        "PUT",
+        "/api/v1/monitors",
+        &admin,
+        Some(zoned("Europe/Vienna")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(created["config"]["timezone"], "Europe/Vienna");
     let (_, listed) = call(&app, "GET", "/api/v1/monitors", &admin, None).await;
-    assert_eq!(listed["data"].as_array().unwrap().len(), 1);
+    assert_eq!(listed["data"].as_array().unwrap().len(), 2);
 }
 
 /// Ingest queues `alert.new_incident` in its transaction and the alert follows; resolving
