@@ -14,6 +14,8 @@ pub mod notification;
 pub mod outcome;
 pub mod pagerduty;
 pub mod slack;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod webhook;
 
 pub use email::{EmailClient, EmailConfig, SmtpCredentials, SmtpOptions, SmtpTls};

@@ -4,11 +4,11 @@ use std::time::Duration;
 
 use base64::Engine;
 use secrecy::SecretString;
+use sentinel_integrations::testing::{ReceivedMail, SmtpScript, SmtpServer};
 use sentinel_integrations::{
     DeliveryOutcome, EmailClient, EmailConfig, SmtpCredentials, SmtpOptions, SmtpTls,
 };
 
-use crate::smtp_server::{ReceivedMail, SmtpScript, SmtpServer};
 use crate::support::{bounded, clock, closed_port, notification, shared, LINK};
 
 fn config(port: u16, tls: SmtpTls) -> EmailConfig {

@@ -1,7 +1,9 @@
 //! A minimal SMTP server on 127.0.0.1 (EHLO, AUTH PLAIN, MAIL, RCPT, DATA, RSET, NOOP, QUIT)
-//! that records each session and answers RCPT and DATA as scripted.
+//! that records each session and answers RCPT and DATA as scripted. The script can change
+//! while the server runs (a receiver that refuses for a while, then accepts); each
+//! connection follows the script in force when it was accepted.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
@@ -35,37 +37,67 @@ pub struct SmtpSession {
     pub data: Option<String>,
 }
 
+/// A running server; it stops when dropped.
 pub struct SmtpServer {
     pub port: u16,
     sessions: Arc<Mutex<Vec<SmtpSession>>>,
+    script: Arc<Mutex<SmtpScript>>,
     task: tokio::task::JoinHandle<()>,
 }
 
+/// A poisoned lock only means another test thread panicked; its data is still what it saw.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 impl SmtpServer {
+    /// Listens on an ephemeral port of 127.0.0.1.
     pub async fn start(script: SmtpScript) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind an SMTP test server on 127.0.0.1");
+        let port = listener
+            .local_addr()
+            .expect("the SMTP test server's address")
+            .port();
         let sessions = Arc::new(Mutex::new(Vec::new()));
-        let shared = sessions.clone();
+        let script = Arc::new(Mutex::new(script));
+        let (shared, current) = (sessions.clone(), script.clone());
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let index = {
-                    let mut sessions = shared.lock().unwrap();
+                    let mut sessions = lock(&shared);
                     sessions.push(SmtpSession::default());
                     sessions.len() - 1
                 };
-                tokio::spawn(serve(stream, script.clone(), shared.clone(), index));
+                let script = lock(&current).clone();
+                tokio::spawn(serve(stream, script, shared.clone(), index));
             }
         });
         Self {
             port,
             sessions,
+            script,
             task,
         }
     }
 
+    /// Every connection so far, in the order they were accepted.
     pub fn sessions(&self) -> Vec<SmtpSession> {
-        self.sessions.lock().unwrap().clone()
+        lock(&self.sessions).clone()
+    }
+
+    /// The sessions that handed over a message.
+    pub fn delivered(&self) -> Vec<SmtpSession> {
+        self.sessions()
+            .into_iter()
+            .filter(|s| s.data.is_some())
+            .collect()
+    }
+
+    /// Answers connections accepted from now on with `script`.
+    pub fn set_script(&self, script: SmtpScript) {
+        *lock(&self.script) = script;
     }
 }
 
@@ -83,7 +115,11 @@ async fn serve(
 ) {
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::new(read);
-    let record = |f: &dyn Fn(&mut SmtpSession)| f(&mut sessions.lock().unwrap()[index]);
+    let record = |f: &dyn Fn(&mut SmtpSession)| {
+        if let Some(session) = lock(&sessions).get_mut(index) {
+            f(session);
+        }
+    };
     if write
         .write_all(b"220 localhost ESMTP test\r\n")
         .await
@@ -164,98 +200,4 @@ async fn serve(
             return;
         }
     }
-}
-
-/// A received message split into unfolded headers and decoded MIME parts.
-#[derive(Debug)]
-pub struct ReceivedMail {
-    pub headers: Vec<(String, String)>,
-    pub parts: Vec<(String, String)>,
-}
-
-impl ReceivedMail {
-    pub fn parse(data: &str) -> Self {
-        let (head, body) = data.split_once("\r\n\r\n").unwrap();
-        let headers = parse_headers(head);
-        let content_type = header_in(&headers, "content-type").unwrap();
-        assert!(
-            content_type.starts_with("multipart/alternative"),
-            "not multipart/alternative: {content_type}"
-        );
-        let boundary = content_type
-            .split(';')
-            .find_map(|p| p.trim().strip_prefix("boundary="))
-            .unwrap()
-            .trim_matches('"')
-            .to_owned();
-        let delimiter = format!("--{boundary}");
-        let mut parts = Vec::new();
-        for chunk in body.split(delimiter.as_str()).skip(1) {
-            if chunk.starts_with("--") {
-                break;
-            }
-            let chunk = chunk.trim_start_matches("\r\n");
-            let (part_head, part_body) = chunk.split_once("\r\n\r\n").unwrap();
-            let part_headers = parse_headers(part_head);
-            let part_type = header_in(&part_headers, "content-type").unwrap();
-            let encoding = header_in(&part_headers, "content-transfer-encoding").unwrap();
-            assert_eq!(encoding.to_ascii_lowercase(), "quoted-printable");
-            let part_body = part_body.strip_suffix("\r\n").unwrap_or(part_body);
-            parts.push((part_type, decode_quoted_printable(part_body)));
-        }
-        Self { headers, parts }
-    }
-
-    pub fn header(&self, name: &str) -> Option<String> {
-        header_in(&self.headers, name)
-    }
-
-    pub fn part(&self, mime: &str) -> &str {
-        &self
-            .parts
-            .iter()
-            .find(|(content_type, _)| content_type.starts_with(mime))
-            .unwrap_or_else(|| panic!("no {mime} part in {:?}", self.parts))
-            .1
-    }
-}
-
-fn parse_headers(head: &str) -> Vec<(String, String)> {
-    let mut headers: Vec<(String, String)> = Vec::new();
-    for line in head.split("\r\n") {
-        if line.starts_with([' ', '\t']) {
-            if let Some(last) = headers.last_mut() {
-                last.1.push(' ');
-                last.1.push_str(line.trim());
-            }
-        } else if let Some((name, value)) = line.split_once(':') {
-            headers.push((name.trim().to_owned(), value.trim().to_owned()));
-        }
-    }
-    headers
-}
-
-fn header_in(headers: &[(String, String)], name: &str) -> Option<String> {
-    headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.clone())
-}
-
-fn decode_quoted_printable(text: &str) -> String {
-    let joined = text.replace("=\r\n", "");
-    let bytes = joined.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'=' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap();
-            out.push(u8::from_str_radix(hex, 16).unwrap());
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).unwrap()
 }
