@@ -1,20 +1,23 @@
 //! Alert rules firing, deliveries to stub receivers on 127.0.0.1 (request shapes, retries,
-//! permanent failures, resolves) and exactly-once effects across dead workers and runtimes.
+//! permanent failures, resolves), e-mail from rule to received message through a real SMTP
+//! listener, and exactly-once effects across dead workers and runtimes.
 #![allow(clippy::unwrap_used)]
 
 mod alerts_support;
 mod support;
 
+use alerts_support::email::{email_channel, only_rule};
 use alerts_support::*;
 use sentinel_core::alerting::{signals, AlertSeverity, RuleEngine, Signal};
 use sentinel_core::id::{IncidentId, OrgId};
 use sentinel_core::incident::IncidentStatus;
+use sentinel_integrations::testing::{ReceivedMail, SmtpScript, SmtpServer};
 use sentinel_jobs::kinds::{
     self, fire_signal, resolve_incident_alerts, sweep_frequency_rules, AlertDeps,
 };
 use sentinel_jobs::{JobRuntime, RuntimeHandle};
-use sentinel_store::alerts::{AlertFilter, DeliveryStatus, NewAlertRule};
-use sentinel_store::jobs::NewJob;
+use sentinel_store::alerts::{AlertFilter, Delivery, DeliveryStatus, NewAlertRule};
+use sentinel_store::jobs::{JobStatus, NewJob};
 use sentinel_store::testing::TestStore;
 use sentinel_store::Store;
 use serde_json::json;
@@ -57,6 +60,272 @@ async fn delivery_status(
         .iter()
         .find(|d| d.channel_id == channel && d.action.as_str() == "trigger")
         .map(|d| d.status)
+}
+
+/// The trigger delivery of `alert` to `channel`, if one is recorded.
+async fn delivery(store: &Store, org: &OrgId, alert: &str, channel: &str) -> Option<Delivery> {
+    store
+        .get_alert(org, alert)
+        .await
+        .unwrap()?
+        .deliveries
+        .into_iter()
+        .find(|d| d.channel_id == channel && d.action.as_str() == "trigger")
+}
+
+/// Waits until the trigger delivery of `alert` to `channel` satisfies `check`.
+async fn wait_for_delivery(
+    what: &str,
+    store: &Store,
+    org: &OrgId,
+    alert: &str,
+    channel: &str,
+    check: impl Fn(&Delivery) -> bool,
+) -> Delivery {
+    let check = &check;
+    wait_until(what, WAIT, || async move {
+        delivery(store, org, alert, channel)
+            .await
+            .is_some_and(|d| check(&d))
+    })
+    .await;
+    delivery(store, org, alert, channel).await.unwrap()
+}
+
+/// Waits until a job is waiting for a later attempt and returns when that attempt is due.
+async fn wait_for_retry(store: &Store, after: i64) -> i64 {
+    wait_until("retry scheduled", WAIT, || async move {
+        store
+            .next_job_run_at()
+            .await
+            .unwrap()
+            .is_some_and(|t| t > after)
+    })
+    .await;
+    store.next_job_run_at().await.unwrap().unwrap()
+}
+
+/// A new incident fires the one rule routed to an e-mail channel; the delivery job sends
+/// the mail through a real SMTP listener and records it on the alert. A second e-mail
+/// channel the rule is not routed to gets nothing.
+async fn an_incident_is_mailed_to_its_routed_channel(test: TestStore) {
+    let store = test.store.clone();
+    let (_manual, clock) = manual_clock();
+    let smtp = SmtpServer::start(SmtpScript::default()).await;
+    let (org, service) = org_and_service(&store, T0).await;
+    let oncall = ["oncall@example.test", "lead@example.test"];
+    let mail = email_channel(&store, &org, "on-call", &smtp, &oncall, T0).await;
+    let everyone = ["everyone@example.test"];
+    let bystander = email_channel(&store, &org, "everyone", &smtp, &everyone, T0).await;
+    only_rule(
+        &store,
+        &org,
+        &NewAlertRule {
+            name: "New checkout incidents by mail".into(),
+            kind: "new_incident".into(),
+            params: json!({}),
+            severity: AlertSeverity::Critical,
+            enabled: true,
+            channel_ids: vec![mail.clone()],
+        },
+        T0,
+    )
+    .await;
+    let outcomes = write(&store, &[error_event(&org, &service, "cart-total", T0)], T0).await;
+    let incident = outcomes[0].incident_id.clone().unwrap();
+    let mut deps = deps(&store, clock.clone());
+    // A trailing slash must not double up in the link.
+    deps.public_url = "https://sentinel.example.test/".into();
+    let handle = start(&store, deps, clock, "w1");
+    let payload = json!({"incident_id": incident.as_str(), "org_id": org.as_str()});
+    store
+        .enqueue(
+            &NewJob::new(kinds::NEW_INCIDENT_KIND, payload).org(org.clone()),
+            T0,
+        )
+        .await
+        .unwrap();
+    handle.waker().wake();
+    wait_until("alert raised", WAIT, || {
+        let (store, org) = (store.clone(), org.clone());
+        async move {
+            !store
+                .list_alerts(&org, &AlertFilter::default())
+                .await
+                .unwrap()
+                .is_empty()
+        }
+    })
+    .await;
+    let alert = store
+        .list_alerts(&org, &AlertFilter::default())
+        .await
+        .unwrap()[0]
+        .clone();
+    let delivered = wait_for_delivery("mail delivered", &store, &org, &alert.id, &mail, |d| {
+        d.status == DeliveryStatus::Delivered
+    })
+    .await;
+    assert_eq!(delivered.attempts, 1);
+    assert_eq!(delivered.delivered_at, Some(T0));
+    assert_eq!(delivered.last_error, None);
+    let alert = store.get_alert(&org, &alert.id).await.unwrap().unwrap();
+    assert_eq!(alert.incident_id.as_deref(), Some(incident.as_str()));
+    assert_eq!(alert.sent_at, Some(T0));
+    assert_eq!(alert.deliveries.len(), 1, "only the routed channel");
+    assert!(delivery(&store, &org, &alert.id, &bystander)
+        .await
+        .is_none());
+
+    let sessions = smtp.delivered();
+    assert_eq!(sessions.len(), 1, "one message: {sessions:?}");
+    assert_eq!(
+        sessions[0].mail_from.as_deref(),
+        Some("MAIL FROM:<alerts@sentinel.test>")
+    );
+    assert_eq!(
+        sessions[0].rcpt_to,
+        [
+            "RCPT TO:<oncall@example.test>",
+            "RCPT TO:<lead@example.test>"
+        ]
+    );
+    let received = ReceivedMail::parse(sessions[0].data.as_deref().unwrap());
+    assert_eq!(
+        received.header("subject").as_deref(),
+        Some("[Sentinel] [CRITICAL] ValueError: cart-total")
+    );
+    let to = received.header("to").unwrap();
+    assert!(oncall.iter().all(|a| to.contains(a)), "{to}");
+    assert!(!to.contains("everyone@"), "{to}");
+    // The Message-ID is the delivery's identity, so a re-sent attempt can be recognised.
+    assert_eq!(
+        received.header("message-id"),
+        Some(format!("<{}-{mail}-trigger@sentinel.test>", alert.id))
+    );
+    assert_eq!(
+        received.header("date").as_deref(),
+        Some("Tue, 14 Nov 2023 22:13:20 +0000")
+    );
+    assert_eq!(received.parts.len(), 2);
+    let link = format!("https://sentinel.example.test/incidents/{incident}");
+    let plain = received.part("text/plain");
+    assert!(
+        plain.starts_with("[CRITICAL] ValueError: cart-total"),
+        "{plain}"
+    );
+    assert!(plain.contains("Service: checkout"), "{plain}");
+    assert!(
+        plain.contains(&format!("View in Sentinel: {link}\r\n")),
+        "{plain}"
+    );
+    let html = received.part("text/html");
+    assert!(html.contains("ValueError: cart-total</h2>"), "{html}");
+    assert!(html.contains("<td>checkout</td>"), "{html}");
+    assert!(html.contains(&format!("<a href=\"{link}\">")), "{html}");
+    handle.shutdown(Duration::from_secs(2)).await;
+}
+
+/// A busy mailbox (451) is retried on the runtime's backoff until the server accepts; a
+/// recipient the server does not know (550) fails at once, with the server's answer.
+async fn mail_refusals_are_retried_unless_permanent(test: TestStore) {
+    let store = test.store.clone();
+    let (manual, clock) = manual_clock();
+    let smtp = SmtpServer::start(SmtpScript {
+        rcpt_reply: "451 4.2.1 Mailbox busy, try again later",
+        ..SmtpScript::default()
+    })
+    .await;
+    let (org, _) = org_and_service(&store, T0).await;
+    let mail = email_channel(&store, &org, "on-call", &smtp, &["oncall@example.test"], T0).await;
+    let engine = RuleEngine::standard();
+    let busy = fire_signal(&store, &engine, &org, &incident_signal("busy"), T0)
+        .await
+        .unwrap()[0]
+        .alert
+        .clone();
+    let handle = start(&store, deps(&store, clock.clone()), clock, "w1");
+    let first = wait_for_delivery(
+        "first attempt refused",
+        &store,
+        &org,
+        &busy.id,
+        &mail,
+        |d| d.attempts == 1,
+    )
+    .await;
+    assert_eq!(first.status, DeliveryStatus::Retrying);
+    assert!(
+        first.last_error.as_deref().unwrap().contains("451"),
+        "{first:?}"
+    );
+    let mut now = T0;
+    now = wait_for_retry(&store, now).await;
+    manual.set(now);
+    handle.waker().wake();
+    let second = wait_for_delivery(
+        "second attempt refused",
+        &store,
+        &org,
+        &busy.id,
+        &mail,
+        |d| d.attempts == 2,
+    )
+    .await;
+    assert_eq!(second.status, DeliveryStatus::Retrying);
+    assert!(smtp.delivered().is_empty(), "nothing was handed over yet");
+    // The mailbox frees up; the next attempt goes through.
+    smtp.set_script(SmtpScript::default());
+    now = wait_for_retry(&store, now).await;
+    manual.set(now);
+    handle.waker().wake();
+    let done = wait_for_delivery(
+        "delivered on the third attempt",
+        &store,
+        &org,
+        &busy.id,
+        &mail,
+        |d| d.status == DeliveryStatus::Delivered,
+    )
+    .await;
+    assert_eq!(done.attempts, 3);
+    assert_eq!(smtp.delivered().len(), 1);
+
+    // 550: the recipient does not exist; trying again cannot help.
+    smtp.set_script(SmtpScript {
+        rcpt_reply: "550 5.1.1 <oncall@example.test>: Recipient address rejected",
+        ..SmtpScript::default()
+    });
+    let sessions_before = smtp.sessions().len();
+    let rejected = fire_signal(&store, &engine, &org, &incident_signal("gone"), now)
+        .await
+        .unwrap()[0]
+        .alert
+        .clone();
+    handle.waker().wake();
+    let failed = wait_for_delivery(
+        "rejected for good",
+        &store,
+        &org,
+        &rejected.id,
+        &mail,
+        |d| d.status == DeliveryStatus::Failed,
+    )
+    .await;
+    assert_eq!(failed.attempts, 1);
+    let error = failed.last_error.unwrap();
+    assert!(
+        error.contains("550") && error.contains("Recipient address rejected"),
+        "{error}"
+    );
+    wait_until("job discarded", WAIT, || async {
+        store.job_counts().await.unwrap().get(JobStatus::Discarded) == 1
+    })
+    .await;
+    // Discarded is final: no attempt is left to run.
+    assert_eq!(store.next_job_run_at().await.unwrap(), None);
+    assert_eq!(smtp.sessions().len(), sessions_before + 1);
+    handle.shutdown(Duration::from_secs(2)).await;
 }
 
 async fn new_incident_rule_fires_from_its_job(test: TestStore) {
@@ -509,6 +778,8 @@ async fn channel_tests_reach_the_receiver(test: TestStore) {
 }
 
 runtime_tests!(
+    an_incident_is_mailed_to_its_routed_channel,
+    mail_refusals_are_retried_unless_permanent,
     channel_tests_reach_the_receiver,
     new_incident_rule_fires_from_its_job,
     regression_rule_fires_from_its_job,

@@ -1,6 +1,9 @@
 //! Set-up for the alerting suites: organizations, services and events in the store, a
-//! stub HTTP receiver on 127.0.0.1, and alerting dependencies with a manual clock.
+//! stub HTTP receiver and e-mail channels on 127.0.0.1, and alerting dependencies with a
+//! manual clock.
 #![allow(clippy::unwrap_used, dead_code)]
+
+pub mod email;
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
