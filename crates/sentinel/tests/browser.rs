@@ -1,6 +1,8 @@
 //! The dashboard in a real browser (headless Chromium driven over WebDriver): log in, open
-//! the incident a real `sentry` SDK event created, resolve it, and create an API key. A
-//! screenshot of the incident page is saved to target/test-artifacts/incident.png.
+//! the incident a real `sentry` SDK event created, resolve it, create an API key, and
+//! acknowledge the alert the default new-incident rule raised about it. A screenshot of the
+//! incident page is saved to target/test-artifacts/incident.png, one of the alerts page to
+//! alerts.png.
 //!
 //! Skips (and passes) when `chromedriver` is not installed; CI installs it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -87,7 +89,8 @@ fn parse_quantity(text: &str) -> u32 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_person_resolves_an_incident_and_creates_an_api_key_in_the_browser() {
+async fn a_person_resolves_an_incident_creates_an_api_key_and_acknowledges_an_alert_in_the_browser()
+{
     let Some(chromedriver) = find_chromedriver() else {
         eprintln!(
             "skipped: chromedriver is not installed (apt-get install chromium chromium-driver)"
@@ -311,6 +314,63 @@ async fn a_person_resolves_an_incident_and_creates_an_api_key_in_the_browser() {
             .count(),
         1
     );
+
+    // The server's worker ran the default new-incident rule for the SDK's incident; its
+    // alert is acknowledged from the alerts page and shows who did it.
+    let alert = eventually(Duration::from_secs(30), "the new-incident alert", || {
+        let (store, org) = (store.clone(), org.clone());
+        let incident = incident.id.as_str().to_string();
+        async move {
+            store
+                .alerts_for_incident(&org, &incident)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|a| a.rule_kind == "new_incident")
+        }
+    })
+    .await;
+    assert_eq!(alert.acknowledged_at, None);
+    browser.goto(&format!("{base}/alerts")).await.unwrap();
+    let row = format!("#alert-{}", alert.id);
+    wait_for(&browser, &format!("{row} form button[type=submit]")).await;
+    browser
+        .find(Locator::Css(&format!("{row} form button[type=submit]")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let shown = match browser.find(Locator::Css(&format!("{row} .acked"))).await {
+            Ok(cell) => cell.text().await.unwrap(),
+            Err(_) => String::new(),
+        };
+        if shown == format!("by {EMAIL}") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the alert was not shown acknowledged: {shown:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        browser
+            .find(Locator::Css(&format!("{row} form")))
+            .await
+            .is_err(),
+        "an acknowledged alert still offers the form"
+    );
+    std::fs::write(
+        artifacts.join("alerts.png"),
+        browser.screenshot().await.unwrap(),
+    )
+    .unwrap();
+    let stored = store.get_alert(&org, &alert.id).await.unwrap().unwrap();
+    let user = store.find_user_by_email(EMAIL).await.unwrap().unwrap();
+    assert_eq!(stored.acknowledged_by, Some(format!("user:{}", user.id)));
 
     browser.close().await.unwrap();
     drop(driver);

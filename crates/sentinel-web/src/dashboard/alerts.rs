@@ -30,9 +30,10 @@ fn given(value: &Option<String>) -> Option<&str> {
 }
 
 impl AlertParams {
-    /// `open` unless asked otherwise: what needs a person is what the page is for.
+    /// `all` unless asked otherwise, so an alert just acknowledged stays in view with who
+    /// acknowledged it.
     fn status(&self) -> &str {
-        given(&self.status).unwrap_or("open")
+        given(&self.status).unwrap_or("all")
     }
 
     /// The link to this list with `key` set to `value` (empty drops it).
@@ -177,13 +178,13 @@ pub async fn list(
         active: current_severity == s.as_str(),
     }));
     let status_chips = [
+        ("all", "All", summary.total),
         ("open", "Open", summary.unacknowledged),
         (
             "acknowledged",
             "Acknowledged",
             summary.total - summary.unacknowledged,
         ),
-        ("all", "All", summary.total),
     ]
     .into_iter()
     .map(|(value, label, n)| Chip {
