@@ -6,103 +6,23 @@
 mod alerts_support;
 mod support;
 
+use alerts_support::delivery::*;
 use alerts_support::email::{email_channel, only_rule};
 use alerts_support::*;
-use sentinel_core::alerting::{signals, AlertSeverity, RuleEngine, Signal};
-use sentinel_core::id::{IncidentId, OrgId};
+use sentinel_core::alerting::{AlertSeverity, RuleEngine};
 use sentinel_core::incident::IncidentStatus;
 use sentinel_integrations::testing::{ReceivedMail, SmtpScript, SmtpServer};
-use sentinel_jobs::kinds::{
-    self, fire_signal, resolve_incident_alerts, sweep_frequency_rules, AlertDeps,
-};
-use sentinel_jobs::{JobRuntime, RuntimeHandle};
+use sentinel_jobs::kinds::{self, fire_signal, resolve_incident_alerts, sweep_frequency_rules};
 use sentinel_store::alerts::{AlertFilter, Delivery, DeliveryStatus, NewAlertRule};
-use sentinel_store::jobs::{JobStatus, NewJob};
+use sentinel_store::jobs::NewJob;
 use sentinel_store::testing::TestStore;
-use sentinel_store::Store;
 use serde_json::json;
 use std::collections::HashSet;
 use std::time::Duration;
-use support::{manual_clock, quick_config, second_store, wait_until, T0};
+use support::{manual_clock, second_store, wait_until, T0};
 
-const WAIT: Duration = Duration::from_secs(20);
-
-fn start(
-    store: &Store,
-    deps: AlertDeps,
-    clock: sentinel_core::clock::SharedClock,
-    worker: &str,
-) -> RuntimeHandle {
-    let mut runtime = JobRuntime::new(store.clone(), clock, quick_config(worker));
-    kinds::register_handlers(&mut runtime, deps);
-    runtime.start()
-}
-
-fn incident_signal(scope: &str) -> Signal {
-    let mut signal = Signal::new(
-        signals::INCIDENT_NEW,
-        format!("incident:{scope}"),
-        "TypeError: x",
-    );
-    signal.incident_id = Some(scope.to_string());
-    signal
-}
-
-async fn delivery_status(
-    store: &Store,
-    org: &OrgId,
-    alert: &str,
-    channel: &str,
-) -> Option<DeliveryStatus> {
-    let alert = store.get_alert(org, alert).await.unwrap()?;
-    alert
-        .deliveries
-        .iter()
-        .find(|d| d.channel_id == channel && d.action.as_str() == "trigger")
-        .map(|d| d.status)
-}
-
-/// The trigger delivery of `alert` to `channel`, if one is recorded.
-async fn delivery(store: &Store, org: &OrgId, alert: &str, channel: &str) -> Option<Delivery> {
-    store
-        .get_alert(org, alert)
-        .await
-        .unwrap()?
-        .deliveries
-        .into_iter()
-        .find(|d| d.channel_id == channel && d.action.as_str() == "trigger")
-}
-
-/// Waits until the trigger delivery of `alert` to `channel` satisfies `check`.
-async fn wait_for_delivery(
-    what: &str,
-    store: &Store,
-    org: &OrgId,
-    alert: &str,
-    channel: &str,
-    check: impl Fn(&Delivery) -> bool,
-) -> Delivery {
-    let check = &check;
-    wait_until(what, WAIT, || async move {
-        delivery(store, org, alert, channel)
-            .await
-            .is_some_and(|d| check(&d))
-    })
-    .await;
-    delivery(store, org, alert, channel).await.unwrap()
-}
-
-/// Waits until a job is waiting for a later attempt and returns when that attempt is due.
-async fn wait_for_retry(store: &Store, after: i64) -> i64 {
-    wait_until("retry scheduled", WAIT, || async move {
-        store
-            .next_job_run_at()
-            .await
-            .unwrap()
-            .is_some_and(|t| t > after)
-    })
-    .await;
-    store.next_job_run_at().await.unwrap().unwrap()
+fn delivered(d: &Delivery) -> bool {
+    d.status == DeliveryStatus::Delivered
 }
 
 /// A new incident fires the one rule routed to an e-mail channel; the delivery job sends
@@ -137,38 +57,14 @@ async fn an_incident_is_mailed_to_its_routed_channel(test: TestStore) {
     // A trailing slash must not double up in the link.
     deps.public_url = "https://sentinel.example.test/".into();
     let handle = start(&store, deps, clock, "w1");
-    let payload = json!({"incident_id": incident.as_str(), "org_id": org.as_str()});
-    store
-        .enqueue(
-            &NewJob::new(kinds::NEW_INCIDENT_KIND, payload).org(org.clone()),
-            T0,
-        )
-        .await
-        .unwrap();
-    handle.waker().wake();
-    wait_until("alert raised", WAIT, || {
-        let (store, org) = (store.clone(), org.clone());
-        async move {
-            !store
-                .list_alerts(&org, &AlertFilter::default())
-                .await
-                .unwrap()
-                .is_empty()
-        }
-    })
-    .await;
-    let alert = store
-        .list_alerts(&org, &AlertFilter::default())
-        .await
-        .unwrap()[0]
-        .clone();
-    let delivered = wait_for_delivery("mail delivered", &store, &org, &alert.id, &mail, |d| {
-        d.status == DeliveryStatus::Delivered
-    })
-    .await;
-    assert_eq!(delivered.attempts, 1);
-    assert_eq!(delivered.delivered_at, Some(T0));
-    assert_eq!(delivered.last_error, None);
+    let new_incident = kinds::NEW_INCIDENT_KIND;
+    enqueue_incident_job(&store, &handle, new_incident, &org, &incident, T0).await;
+    let alert = wait_for_alerts(&store, &org, &AlertFilter::default()).await[0].clone();
+    let recorded =
+        wait_for_delivery("mail delivered", &store, &org, &alert.id, &mail, delivered).await;
+    assert_eq!(recorded.attempts, 1);
+    assert_eq!(recorded.delivered_at, Some(T0));
+    assert_eq!(recorded.last_error, None);
     let alert = store.get_alert(&org, &alert.id).await.unwrap().unwrap();
     assert_eq!(alert.incident_id.as_deref(), Some(incident.as_str()));
     assert_eq!(alert.sent_at, Some(T0));
@@ -279,15 +175,7 @@ async fn mail_refusals_are_retried_unless_permanent(test: TestStore) {
     now = wait_for_retry(&store, now).await;
     manual.set(now);
     handle.waker().wake();
-    let done = wait_for_delivery(
-        "delivered on the third attempt",
-        &store,
-        &org,
-        &busy.id,
-        &mail,
-        |d| d.status == DeliveryStatus::Delivered,
-    )
-    .await;
+    let done = wait_for_delivery("third attempt", &store, &org, &busy.id, &mail, delivered).await;
     assert_eq!(done.attempts, 3);
     assert_eq!(smtp.delivered().len(), 1);
 
@@ -318,10 +206,7 @@ async fn mail_refusals_are_retried_unless_permanent(test: TestStore) {
         error.contains("550") && error.contains("Recipient address rejected"),
         "{error}"
     );
-    wait_until("job discarded", WAIT, || async {
-        store.job_counts().await.unwrap().get(JobStatus::Discarded) == 1
-    })
-    .await;
+    wait_for_discarded(&store, 1).await;
     // Discarded is final: no attempt is left to run.
     assert_eq!(store.next_job_run_at().await.unwrap(), None);
     assert_eq!(smtp.sessions().len(), sessions_before + 1);
@@ -335,30 +220,9 @@ async fn new_incident_rule_fires_from_its_job(test: TestStore) {
     let outcomes = write(&store, &[error_event(&org, &service, "fp", T0)], T0).await;
     let incident = outcomes[0].incident_id.clone().unwrap();
     let handle = start(&store, deps(&store, clock.clone()), clock, "w1");
-    let payload = json!({"incident_id": incident.as_str(), "org_id": org.as_str()});
-    store
-        .enqueue(
-            &NewJob::new(kinds::NEW_INCIDENT_KIND, payload).org(org.clone()),
-            T0,
-        )
-        .await
-        .unwrap();
-    handle.waker().wake();
-    wait_until("alert recorded", WAIT, || {
-        let (store, org) = (store.clone(), org.clone());
-        async move {
-            !store
-                .list_alerts(&org, &AlertFilter::default())
-                .await
-                .unwrap()
-                .is_empty()
-        }
-    })
-    .await;
-    let alerts = store
-        .list_alerts(&org, &AlertFilter::default())
-        .await
-        .unwrap();
+    let new_incident = kinds::NEW_INCIDENT_KIND;
+    enqueue_incident_job(&store, &handle, new_incident, &org, &incident, T0).await;
+    let alerts = wait_for_alerts(&store, &org, &AlertFilter::default()).await;
     assert_eq!(alerts.len(), 1);
     assert_eq!(alerts[0].rule_kind, "new_incident");
     assert_eq!(alerts[0].incident_id.as_deref(), Some(incident.as_str()));
@@ -384,26 +248,14 @@ async fn regression_rule_fires_from_its_job(test: TestStore) {
     let again = write(&store, &[error_event(&org, &service, "fp", T0 + 2)], T0 + 2).await;
     assert!(again[0].regression);
     let handle = start(&store, deps(&store, clock.clone()), clock, "w1");
-    let payload = json!({"incident_id": incident.as_str(), "org_id": org.as_str()});
-    store
-        .enqueue(
-            &NewJob::new(kinds::REGRESSION_KIND, payload).org(org.clone()),
-            T0,
-        )
-        .await
-        .unwrap();
-    handle.waker().wake();
-    wait_until("regression alert", WAIT, || {
-        let (store, org) = (store.clone(), org.clone());
-        async move {
-            let filter = AlertFilter {
-                rule_kind: Some("regression".into()),
-                ..Default::default()
-            };
-            !store.list_alerts(&org, &filter).await.unwrap().is_empty()
-        }
-    })
-    .await;
+    let regression = kinds::REGRESSION_KIND;
+    enqueue_incident_job(&store, &handle, regression, &org, &incident, T0).await;
+    let filter = AlertFilter {
+        rule_kind: Some("regression".into()),
+        ..Default::default()
+    };
+    let alerts = wait_for_alerts(&store, &org, &filter).await;
+    assert_eq!(alerts[0].incident_id.as_deref(), Some(incident.as_str()));
     handle.shutdown(Duration::from_secs(2)).await;
 }
 
@@ -481,17 +333,14 @@ async fn deliveries_reach_pagerduty_and_webhooks_and_resolve(test: TestStore) {
     let alert = fired[0].alert.clone();
     let handle = start(&store, deps(&store, clock.clone()), clock, "w1");
     wait_until("both delivered", WAIT, || {
-        let (store, org, id, pd, hook) = (
-            store.clone(),
-            org.clone(),
-            alert.id.clone(),
-            pd.clone(),
-            hook.clone(),
-        );
+        let (store, org, id, pd, hook) = (&store, &org, &alert.id, &pd, &hook);
         async move {
-            delivery_status(&store, &org, &id, &pd).await == Some(DeliveryStatus::Delivered)
-                && delivery_status(&store, &org, &id, &hook).await
-                    == Some(DeliveryStatus::Delivered)
+            delivery(store, org, id, pd)
+                .await
+                .is_some_and(|d| delivered(&d))
+                && delivery(store, org, id, hook)
+                    .await
+                    .is_some_and(|d| delivered(&d))
         }
     })
     .await;
@@ -567,19 +416,11 @@ async fn retry_after_is_honoured_and_permanent_failures_are_final(test: TestStor
         .alert
         .clone();
     let handle = start(&store, deps(&store, clock.clone()), clock, "w1");
-    wait_until("first attempt throttled", WAIT, || {
-        let (store, org, id, hook) = (store.clone(), org.clone(), alert.id.clone(), hook.clone());
-        async move { delivery_status(&store, &org, &id, &hook).await == Some(DeliveryStatus::Retrying) }
+    let throttled = wait_for_delivery("throttled", &store, &org, &alert.id, &hook, |d| {
+        d.status == DeliveryStatus::Retrying
     })
     .await;
-    let delivery = store
-        .get_alert(&org, &alert.id)
-        .await
-        .unwrap()
-        .unwrap()
-        .deliveries[0]
-        .clone();
-    assert!(delivery.last_error.unwrap().contains("429"));
+    assert!(throttled.last_error.unwrap().contains("429"));
     // The retry waits exactly as long as the receiver asked.
     wait_until("retry scheduled", WAIT, || {
         let store = store.clone();
@@ -588,10 +429,14 @@ async fn retry_after_is_honoured_and_permanent_failures_are_final(test: TestStor
     .await;
     manual.advance(7_000);
     handle.waker().wake();
-    wait_until("delivered after Retry-After", WAIT, || {
-        let (store, org, id, hook) = (store.clone(), org.clone(), alert.id.clone(), hook.clone());
-        async move { delivery_status(&store, &org, &id, &hook).await == Some(DeliveryStatus::Delivered) }
-    })
+    wait_for_delivery(
+        "after Retry-After",
+        &store,
+        &org,
+        &alert.id,
+        &hook,
+        delivered,
+    )
     .await;
     assert_eq!(stub.count(), 2);
 
@@ -607,30 +452,11 @@ async fn retry_after_is_honoured_and_permanent_failures_are_final(test: TestStor
         .alert
         .clone();
     handle.waker().wake();
-    wait_until("failed permanently", WAIT, || {
-        let (store, org, id, hook) = (store.clone(), org.clone(), bad.id.clone(), hook.clone());
-        async move { delivery_status(&store, &org, &id, &hook).await == Some(DeliveryStatus::Failed) }
+    let failed = wait_for_delivery("failed permanently", &store, &org, &bad.id, &hook, |d| {
+        d.status == DeliveryStatus::Failed
     })
     .await;
-    wait_until("job discarded", WAIT, || {
-        let store = store.clone();
-        async move {
-            store
-                .job_counts()
-                .await
-                .unwrap()
-                .get(sentinel_store::jobs::JobStatus::Discarded)
-                == 1
-        }
-    })
-    .await;
-    let failed = store
-        .get_alert(&org, &bad.id)
-        .await
-        .unwrap()
-        .unwrap()
-        .deliveries[0]
-        .clone();
+    wait_for_discarded(&store, 1).await;
     assert_eq!(failed.attempts, 1);
     assert_eq!(stub.count(), 3);
     handle.shutdown(Duration::from_secs(2)).await;
@@ -666,23 +492,22 @@ async fn a_worker_dying_after_sending_does_not_notify_twice(test: TestStore) {
         .store(false, std::sync::atomic::Ordering::SeqCst);
     stub.release.notify_waiters();
     assert_eq!(
-        delivery_status(&store, &org, &alert.id, &pd).await,
+        delivery(&store, &org, &alert.id, &pd)
+            .await
+            .map(|d| d.status),
         Some(DeliveryStatus::Pending)
     );
 
     let survivor = start(&store, deps(&store, clock.clone()), clock, "survivor");
     wait_until("delivered by the second worker", WAIT, || {
-        let (store, org, id, pd, hook) = (
-            store.clone(),
-            org.clone(),
-            alert.id.clone(),
-            pd.clone(),
-            hook.clone(),
-        );
+        let (store, org, id, pd, hook) = (&store, &org, &alert.id, &pd, &hook);
         async move {
-            delivery_status(&store, &org, &id, &pd).await == Some(DeliveryStatus::Delivered)
-                && delivery_status(&store, &org, &id, &hook).await
-                    == Some(DeliveryStatus::Delivered)
+            delivery(store, org, id, pd)
+                .await
+                .is_some_and(|d| delivered(&d))
+                && delivery(store, org, id, hook)
+                    .await
+                    .is_some_and(|d| delivered(&d))
         }
     })
     .await;
@@ -746,7 +571,6 @@ async fn two_runtimes_deliver_each_alert_once(test: TestStore) {
     let ids: HashSet<String> = seen.iter().filter_map(|s| s.delivery_id.clone()).collect();
     assert_eq!(ids.len(), 20);
     assert_eq!(seen.len(), 20, "no delivery was sent twice");
-    let _ = IncidentId::generate();
 }
 
 async fn channel_tests_reach_the_receiver(test: TestStore) {

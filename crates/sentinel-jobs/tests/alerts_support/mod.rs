@@ -3,6 +3,7 @@
 //! manual clock.
 #![allow(clippy::unwrap_used, dead_code)]
 
+pub mod delivery;
 pub mod email;
 
 use axum::extract::State;
