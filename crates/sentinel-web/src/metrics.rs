@@ -183,6 +183,39 @@ impl Metrics {
     }
 }
 
+/// The ingest writer's group-commit counters.
+fn render_writer_stats(out: &mut String, stats: &crate::ingest::writer::WriterStats) {
+    let counters = [
+        (
+            "sentinel_ingest_writer_batches_total",
+            "Transactions the ingest writer ran (one batch each).",
+            stats.batches,
+        ),
+        (
+            "sentinel_ingest_writer_requests_total",
+            "Ingest requests answered from those batches.",
+            stats.requests,
+        ),
+        (
+            "sentinel_ingest_writer_events_total",
+            "Events in those batches.",
+            stats.events,
+        ),
+    ];
+    for (name, help, value) in counters {
+        family(out, name, "counter", help);
+        sample(out, name, None, value);
+    }
+    let name = "sentinel_ingest_writer_busy_seconds_total";
+    family(
+        out,
+        name,
+        "counter",
+        "Seconds the ingest writer spent writing batches; its rate near 1 means the writer bounds ingest.",
+    );
+    sample(out, name, None, stats.busy_micros as f64 / 1e6);
+}
+
 fn family(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}");
     let _ = writeln!(out, "# TYPE {name} {kind}");
@@ -224,6 +257,7 @@ async fn scrape(State(state): State<AppState>) -> Response {
         .metrics
         .set_writer_queue_depth(state.ingest.writer.queue_depth());
     let mut body = state.metrics.render();
+    render_writer_stats(&mut body, &state.ingest.writer.stats());
     let jobs = tokio::time::timeout(STORE_TIMEOUT, state.store.job_counts()).await;
     family(
         &mut body,
@@ -294,5 +328,25 @@ mod tests {
         assert!(text.contains("sentinel_ingest_writer_queue_depth 17\n"));
         assert!(text.contains("# TYPE sentinel_ingest_writer_queue_depth gauge\n"));
         assert_eq!(metrics.ingest_rejected.get("rate_limited"), 2);
+    }
+
+    #[test]
+    fn renders_the_writer_counters() {
+        let mut text = String::new();
+        let stats = crate::ingest::writer::WriterStats {
+            batches: 4,
+            requests: 10,
+            events: 12,
+            busy_micros: 1_500_000,
+        };
+        render_writer_stats(&mut text, &stats);
+        assert!(
+            text.contains("sentinel_ingest_writer_batches_total 4\n"),
+            "{text}"
+        );
+        assert!(text.contains("sentinel_ingest_writer_requests_total 10\n"));
+        assert!(text.contains("sentinel_ingest_writer_events_total 12\n"));
+        assert!(text.contains("sentinel_ingest_writer_busy_seconds_total 1.5\n"));
+        assert!(text.contains("# TYPE sentinel_ingest_writer_busy_seconds_total counter\n"));
     }
 }

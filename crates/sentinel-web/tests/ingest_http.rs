@@ -18,6 +18,28 @@ async fn accepts_an_envelope_authenticated_by_header(app: TestApp) {
     assert_eq!(id.len(), 32);
     app.store.get_event(&app.org_id, &id).await.unwrap();
     assert_eq!(app.incident_count().await, 1);
+
+    // The writer counts the batch it committed.
+    let metrics = app
+        .send(
+            Request::get("/metrics")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert!(
+        metrics
+            .text
+            .contains("sentinel_ingest_writer_batches_total 1\n"),
+        "{}",
+        metrics.text
+    );
+    assert!(metrics
+        .text
+        .contains("sentinel_ingest_writer_events_total 1\n"));
+    assert!(metrics
+        .text
+        .contains("sentinel_ingest_writer_requests_total 1\n"));
 }
 
 async fn accepts_the_key_in_the_query_and_in_the_envelope_dsn(app: TestApp) {

@@ -19,8 +19,9 @@ use sentinel_store::incidents::{
 use sentinel_store::jobs::{enqueue_in, NewJob};
 use sentinel_store::{Store, StoreError, Tx};
 use serde_json::json;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 use tokio::sync::{mpsc, oneshot, watch, Mutex, Notify};
 
 /// What one request asks the writer to store.
@@ -78,6 +79,30 @@ impl Default for WriterOptions {
     }
 }
 
+/// What the writer has done since it started, for `/metrics`: how well group commit
+/// batches, and how much of the wall time the single writer is busy (near 100% means the
+/// writer, not HTTP or parsing, bounds ingest).
+#[derive(Debug, Default)]
+struct WriterCounters {
+    batches: AtomicU64,
+    requests: AtomicU64,
+    events: AtomicU64,
+    busy_micros: AtomicU64,
+}
+
+/// A reading of the writer's counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriterStats {
+    /// Transactions run (each one batch).
+    pub batches: u64,
+    /// Requests answered from those batches.
+    pub requests: u64,
+    /// Events in those batches.
+    pub events: u64,
+    /// Microseconds spent writing batches, transaction and answers included.
+    pub busy_micros: u64,
+}
+
 struct Pending {
     request: WriteRequest,
     reply: oneshot::Sender<Result<Vec<EventOutcome>, WriteError>>,
@@ -88,6 +113,7 @@ struct Pending {
 pub struct IngestWriter {
     sender: mpsc::Sender<Pending>,
     depth: Arc<AtomicUsize>,
+    counters: Arc<WriterCounters>,
     stop: Arc<watch::Sender<bool>>,
     task: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
 }
@@ -106,18 +132,21 @@ impl IngestWriter {
         let (sender, receiver) = mpsc::channel(options.queue_capacity.max(1));
         let (stop, stopped) = watch::channel(false);
         let depth = Arc::new(AtomicUsize::new(0));
+        let counters = Arc::new(WriterCounters::default());
         let task = WriterTask {
             store,
             clock,
             options,
             receiver,
             depth: depth.clone(),
+            counters: counters.clone(),
             jobs_waker,
         };
         let handle = tokio::spawn(task.run(stopped));
         Self {
             sender,
             depth,
+            counters,
             stop: Arc::new(stop),
             task: Arc::new(Mutex::new(Some(handle))),
         }
@@ -152,6 +181,16 @@ impl IngestWriter {
     pub fn queue_depth(&self) -> usize {
         self.depth.load(Ordering::Relaxed)
     }
+
+    /// The writer's counters since it started (for `/metrics`).
+    pub fn stats(&self) -> WriterStats {
+        WriterStats {
+            batches: self.counters.batches.load(Ordering::Relaxed),
+            requests: self.counters.requests.load(Ordering::Relaxed),
+            events: self.counters.events.load(Ordering::Relaxed),
+            busy_micros: self.counters.busy_micros.load(Ordering::Relaxed),
+        }
+    }
 }
 
 struct WriterTask {
@@ -160,6 +199,7 @@ struct WriterTask {
     options: WriterOptions,
     receiver: mpsc::Receiver<Pending>,
     depth: Arc<AtomicUsize>,
+    counters: Arc<WriterCounters>,
     jobs_waker: Option<JobsWaker>,
 }
 
@@ -190,7 +230,18 @@ impl WriterTask {
                 }
             }
             self.depth.fetch_sub(batch.len(), Ordering::Relaxed);
+            let started = Instant::now();
+            let requests = batch.len() as u64;
             self.commit_batch(batch).await;
+            let busy = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+            self.counters.batches.fetch_add(1, Ordering::Relaxed);
+            self.counters
+                .requests
+                .fetch_add(requests, Ordering::Relaxed);
+            self.counters
+                .events
+                .fetch_add(events as u64, Ordering::Relaxed);
+            self.counters.busy_micros.fetch_add(busy, Ordering::Relaxed);
         }
         tracing::debug!("ingest writer stopped");
     }

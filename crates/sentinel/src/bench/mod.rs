@@ -88,7 +88,12 @@ async fn ingest(args: &IngestBenchArgs) -> anyhow::Result<()> {
         load::run(&warm).await?;
         let noop = load::run(&plan(format!("{base}/api/{}/discard/", server.project))).await?;
         rss.reset_peak();
+        let writer_before = WriterReading::scrape(&base).await?;
+        let started = Instant::now();
         let ingest = load::run(&plan(format!("{base}/api/{}/envelope/", server.project))).await?;
+        let writer = WriterReading::scrape(&base)
+            .await?
+            .since(&writer_before, started.elapsed());
         let peak_rss_kb = rss.stop();
         print_report(
             args,
@@ -97,6 +102,7 @@ async fn ingest(args: &IngestBenchArgs) -> anyhow::Result<()> {
             peak_rss_kb,
             payload::Envelopes::new(args.fingerprints, 42).mean_size(),
         );
+        println!("{writer}");
         anyhow::Ok(())
     }
     .await;
@@ -137,6 +143,66 @@ fn print_report(
         "server peak RSS during ingest: {:.1} MB",
         peak_rss_kb as f64 / 1024.0
     );
+}
+
+/// The server's ingest-writer counters from `/metrics`: how ingest batched, and how busy the
+/// single writer was — the figure that says whether the writer or everything before it
+/// bounds throughput.
+#[derive(Debug, Default)]
+struct WriterReading {
+    batches: f64,
+    requests: f64,
+    events: f64,
+    busy_seconds: f64,
+    wall_seconds: f64,
+}
+
+impl WriterReading {
+    async fn scrape(base: &str) -> anyhow::Result<Self> {
+        let text = reqwest::get(format!("{base}/metrics"))
+            .await?
+            .error_for_status()?
+            .text()
+            .await?;
+        let value = |name: &str| -> f64 {
+            text.lines()
+                .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0.0)
+        };
+        Ok(Self {
+            batches: value("sentinel_ingest_writer_batches_total"),
+            requests: value("sentinel_ingest_writer_requests_total"),
+            events: value("sentinel_ingest_writer_events_total"),
+            busy_seconds: value("sentinel_ingest_writer_busy_seconds_total"),
+            wall_seconds: 0.0,
+        })
+    }
+
+    fn since(self, before: &Self, wall: Duration) -> Self {
+        Self {
+            batches: self.batches - before.batches,
+            requests: self.requests - before.requests,
+            events: self.events - before.events,
+            busy_seconds: self.busy_seconds - before.busy_seconds,
+            wall_seconds: wall.as_secs_f64(),
+        }
+    }
+}
+
+impl std::fmt::Display for WriterReading {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let batches = self.batches.max(1.0);
+        write!(
+            f,
+            "writer: {:.0} batches, {:.1} requests and {:.1} events per batch, {:.2} ms per batch, busy {:.0}% of the time",
+            self.batches,
+            self.requests / batches,
+            self.events / batches,
+            self.busy_seconds * 1000.0 / batches,
+            100.0 * self.busy_seconds / self.wall_seconds.max(1e-9),
+        )
+    }
 }
 
 /// Creates a new schema in the given database and returns a URL that uses it.
