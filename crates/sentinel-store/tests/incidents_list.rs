@@ -1,9 +1,13 @@
-//! Listing incidents and events on both backends: filters, sorts and keyset pagination.
+//! Listing incidents and events on both backends: filters, sorts and keyset pagination,
+//! and the aggregates the dashboard shows beside a list.
 #![allow(clippy::unwrap_used)]
 
 mod incidents_support;
+#[path = "incidents_support/list_aggregates.rs"]
+mod list_aggregates;
 
 use incidents_support::*;
+use list_aggregates::*;
 use sentinel_core::id::{IncidentId, OrgId, ServiceId};
 use sentinel_core::incident::{ErrorClass, IncidentStatus};
 use sentinel_store::incidents::{IncidentQuery, IncidentSort, NewEvent};
@@ -299,4 +303,7 @@ sentinel_store::store_tests!(
     cursor_pages_are_stable_across_inserts,
     bad_cursors_are_refused,
     incident_events_page_newest_first,
+    chip_counts_follow_every_filter_but_status,
+    facets_list_latest_values_most_recently_seen_first,
+    sparkline_counts_cover_listed_incidents_of_the_org_only,
 );

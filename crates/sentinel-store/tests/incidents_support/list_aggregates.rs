@@ -1,0 +1,220 @@
+//! What the dashboard's incident list reads beside its page: status-chip counts, the
+//! environment/release facets and the batched sparkline rollups, each scoped to one
+//! organization.
+
+use crate::incident_with;
+use crate::incidents_support::*;
+use sentinel_core::incident::{ErrorClass, IncidentStatus};
+use sentinel_store::dashboard::IncidentFacets;
+use sentinel_store::incidents::IncidentQuery;
+use sentinel_store::Store;
+use std::collections::BTreeMap;
+
+/// Chip counts by status name, so the assertions do not depend on row order.
+async fn chips(
+    store: &Store,
+    org: &sentinel_core::id::OrgId,
+    query: IncidentQuery,
+) -> BTreeMap<&'static str, i64> {
+    store
+        .count_incidents_by_status(org, &query)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(status, n)| (status.as_str(), n))
+        .collect()
+}
+
+pub async fn chip_counts_follow_every_filter_but_status(store: Store) {
+    let (org, web) = org_with_service(&store).await;
+    let worker = add_service(&store, &org).await;
+    incident_with(&store, &org, &web, "plain", 1, T0 + 10, |_| {}).await;
+    incident_with(&store, &org, &web, "staging", 1, T0 + 20, |e| {
+        e.environment = Some("staging".to_string());
+        e.release = Some("2.0.0".to_string());
+    })
+    .await;
+    let fixed = incident_with(&store, &org, &worker, "fixed", 1, T0 + 30, |e| {
+        let seed = e.incident.as_mut().unwrap();
+        seed.title = "TimeoutError: upstream timed out".to_string();
+        seed.error_class = ErrorClass::Crash;
+    })
+    .await;
+    incident_with(&store, &org, &web, "quiet", 1, T0 + 40, |e| {
+        let seed = e.incident.as_mut().unwrap();
+        seed.quiet = true;
+        seed.error_class = ErrorClass::Client4xx;
+    })
+    .await;
+    store
+        .set_incident_status(&org, &fixed, IncidentStatus::Resolved, T0 + 50)
+        .await
+        .unwrap();
+    // Another organization's incidents never count.
+    let (other, other_service) = org_with_service(&store).await;
+    incident_with(&store, &other, &other_service, "plain", 3, T0 + 10, |_| {}).await;
+
+    let counts = |query| chips(&store, &org, query);
+    assert_eq!(
+        counts(IncidentQuery::default()).await,
+        BTreeMap::from([("detected", 2), ("resolved", 1)])
+    );
+    // The list's own status filter does not narrow its chips.
+    assert_eq!(
+        counts(IncidentQuery {
+            status: Some(vec![IncidentStatus::Resolved]),
+            ..IncidentQuery::default()
+        })
+        .await,
+        BTreeMap::from([("detected", 2), ("resolved", 1)])
+    );
+    assert_eq!(
+        counts(IncidentQuery {
+            include_quiet: true,
+            ..IncidentQuery::default()
+        })
+        .await,
+        BTreeMap::from([("detected", 3), ("resolved", 1)])
+    );
+    assert_eq!(
+        counts(IncidentQuery {
+            environment: Some("production".to_string()),
+            ..IncidentQuery::default()
+        })
+        .await,
+        BTreeMap::from([("detected", 1), ("resolved", 1)])
+    );
+    assert_eq!(
+        counts(IncidentQuery {
+            release: Some("2.0.0".to_string()),
+            ..IncidentQuery::default()
+        })
+        .await,
+        BTreeMap::from([("detected", 1)])
+    );
+    assert_eq!(
+        counts(IncidentQuery {
+            service_id: Some(worker.clone()),
+            ..IncidentQuery::default()
+        })
+        .await,
+        BTreeMap::from([("resolved", 1)])
+    );
+    assert_eq!(
+        counts(IncidentQuery {
+            error_class: Some(ErrorClass::Client4xx),
+            include_quiet: true,
+            ..IncidentQuery::default()
+        })
+        .await,
+        BTreeMap::from([("detected", 1)])
+    );
+    assert_eq!(
+        counts(IncidentQuery {
+            text: Some("TIMEOUT".to_string()),
+            ..IncidentQuery::default()
+        })
+        .await,
+        BTreeMap::from([("resolved", 1)])
+    );
+    assert!(counts(IncidentQuery {
+        environment: Some("nowhere".to_string()),
+        ..IncidentQuery::default()
+    })
+    .await
+    .is_empty());
+}
+
+pub async fn facets_list_latest_values_most_recently_seen_first(store: Store) {
+    let (org, service) = org_with_service(&store).await;
+    let at = |env: Option<&str>, release: Option<&str>| {
+        let (env, release) = (env.map(str::to_string), release.map(str::to_string));
+        move |e: &mut sentinel_store::incidents::NewEvent| {
+            e.environment.clone_from(&env);
+            e.release.clone_from(&release);
+        }
+    };
+    let put = |fingerprint: &'static str, last, adjust| {
+        let (store, org, service) = (store.clone(), org.clone(), service.clone());
+        async move { incident_with(&store, &org, &service, fingerprint, 1, last, adjust).await }
+    };
+    put("a", T0 + 10, at(Some("production"), Some("2.0.0"))).await;
+    put("b", T0 + 30, at(Some("staging"), Some("1.0.0"))).await;
+    put("c", T0 + 40, at(Some("qa"), Some("3.0.0"))).await;
+    put("d", T0 + 20, at(Some("production"), Some("1.0.0"))).await;
+    // Incidents without either value add none; a quiet incident's values count.
+    put("e", T0 + 50, at(None, None)).await;
+    incident_with(&store, &org, &service, "f", 1, T0 + 5, |e| {
+        e.environment = Some("load-test".to_string());
+        e.release = Some("0.9.0".to_string());
+        e.incident.as_mut().unwrap().quiet = true;
+    })
+    .await;
+    let (other, other_service) = org_with_service(&store).await;
+    incident_with(&store, &other, &other_service, "x", 1, T0 + 60, |e| {
+        e.environment = Some("elsewhere".to_string());
+        e.release = Some("9.9.9".to_string());
+    })
+    .await;
+
+    // Ordered by each value's latest last_seen: neither alphabetical nor by insertion.
+    assert_eq!(
+        store.incident_facets(&org).await.unwrap(),
+        IncidentFacets {
+            environments: vec![
+                "qa".to_string(),
+                "staging".to_string(),
+                "production".to_string(),
+                "load-test".to_string(),
+            ],
+            releases: vec![
+                "3.0.0".to_string(),
+                "1.0.0".to_string(),
+                "2.0.0".to_string(),
+                "0.9.0".to_string(),
+            ],
+        }
+    );
+    let empty = create_org(&store).await;
+    assert_eq!(
+        store.incident_facets(&empty).await.unwrap(),
+        IncidentFacets::default()
+    );
+}
+
+pub async fn sparkline_counts_cover_listed_incidents_of_the_org_only(store: Store) {
+    let (org, service) = org_with_service(&store).await;
+    // Events two hours ago, twice an hour ago and now; an unlisted incident's event now.
+    let busy = incident_with(&store, &org, &service, "busy", 1, T0 - 2 * HOUR, |_| {}).await;
+    let later = [T0 - HOUR + 1, T0 - HOUR + 2, T0];
+    for (i, at) in later.into_iter().enumerate() {
+        let event = error_event(&org, &service, &format!("busy-more-{i}"), "busy", at);
+        write(&store, &[event], at).await;
+    }
+    let unlisted = incident_with(&store, &org, &service, "unlisted", 1, T0, |_| {}).await;
+    let quiet_hours = incident_with(&store, &org, &service, "old", 1, T0 - 5 * HOUR, |_| {}).await;
+    let (other, other_service) = org_with_service(&store).await;
+    let foreign = incident_with(&store, &other, &other_service, "x", 1, T0, |_| {}).await;
+
+    // `since` is rounded down to its hour.
+    let since = T0 - HOUR + 5 * 60_000;
+    let counts = store
+        .hourly_counts_for_incidents(&org, &[busy.clone(), quiet_hours, foreign.clone()], since)
+        .await
+        .unwrap();
+    assert_eq!(counts.len(), 1, "{counts:?}");
+    assert_eq!(counts[&busy], vec![(T0 - HOUR, 2), (T0, 1)]);
+    assert!(!counts.contains_key(&unlisted));
+
+    let from_other = store
+        .hourly_counts_for_incidents(&other, &[busy, foreign.clone()], T0 - 3 * HOUR)
+        .await
+        .unwrap();
+    assert_eq!(from_other.len(), 1);
+    assert_eq!(from_other[&foreign], vec![(T0, 1)]);
+    assert!(store
+        .hourly_counts_for_incidents(&org, &[], T0)
+        .await
+        .unwrap()
+        .is_empty());
+}
