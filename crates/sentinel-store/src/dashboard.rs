@@ -134,12 +134,17 @@ impl Store {
         let placeholders: Vec<String> = (0..incidents.len())
             .map(|i| format!("${}", i + 3))
             .collect();
+        // Both sides are narrowed to the listed incidents so neither planner starts from
+        // `org_id`, which matches every incident of the organization: with a plain join,
+        // SQLite walked all of them and PostgreSQL hashed all of them. CROSS JOIN makes
+        // SQLite read the rollups first (PostgreSQL treats it as an inner join).
+        let list = placeholders.join(", ");
         let sql = format!(
             "SELECT h.incident_id, h.hour, h.count FROM incident_hourly h \
-             JOIN incidents i ON i.id = h.incident_id \
-             WHERE i.org_id = $1 AND h.hour >= $2 AND h.incident_id IN ({}) \
-             ORDER BY h.incident_id, h.hour",
-            placeholders.join(", ")
+             CROSS JOIN incidents i \
+             WHERE i.id = h.incident_id AND i.org_id = $1 AND h.hour >= $2 \
+             AND h.incident_id IN ({list}) AND i.id IN ({list}) \
+             ORDER BY h.incident_id, h.hour"
         );
         let hour = since_ms - since_ms.rem_euclid(3_600_000);
         let rows: Vec<(String, i64, i64)> = read!(self, |pool| {
