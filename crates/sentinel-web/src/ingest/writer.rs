@@ -17,7 +17,7 @@ use sentinel_store::incidents::{
     write_check_ins, write_events, EventOutcome, NewCheckIn, NewEvent,
 };
 use sentinel_store::jobs::{enqueue_in, NewJob};
-use sentinel_store::{Store, StoreError, Tx};
+use sentinel_store::{Backend, Store, StoreError, Tx};
 use serde_json::json;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -115,7 +115,8 @@ pub struct IngestWriter {
     depth: Arc<AtomicUsize>,
     counters: Arc<WriterCounters>,
     stop: Arc<watch::Sender<bool>>,
-    task: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
+    /// Resolves when the writer task has finished.
+    finished: Arc<Mutex<Option<oneshot::Receiver<()>>>>,
 }
 
 /// Called after each commit that enqueued jobs, so an in-process job runtime wakes at once.
@@ -142,13 +143,13 @@ impl IngestWriter {
             counters: counters.clone(),
             jobs_waker,
         };
-        let handle = tokio::spawn(task.run(stopped));
+        let finished = task.start(stopped);
         Self {
             sender,
             depth,
             counters,
             stop: Arc::new(stop),
-            task: Arc::new(Mutex::new(Some(handle))),
+            finished: Arc::new(Mutex::new(Some(finished))),
         }
     }
 
@@ -156,8 +157,8 @@ impl IngestWriter {
     /// finish. Requests submitted afterwards fail with [`WriteError::Stopped`].
     pub async fn shutdown(&self) {
         let _ = self.stop.send(true);
-        if let Some(handle) = self.task.lock().await.take() {
-            let _ = handle.await;
+        if let Some(finished) = self.finished.lock().await.take() {
+            let _ = finished.await;
         }
     }
 
@@ -204,6 +205,34 @@ struct WriterTask {
 }
 
 impl WriterTask {
+    /// Starts the task and returns what resolves when it ends.
+    ///
+    /// On SQLite the writer gets a thread and a runtime of its own. Each batch is a chain of
+    /// round trips to the connection's thread, and on the shared runtime every one of them
+    /// waited in the run queue behind the HTTP handlers parsing the next requests: the writer
+    /// was busy 93% of the time, mostly waiting for its turn. A SQLite connection is a thread
+    /// behind channels, so it works from any runtime. PostgreSQL connections are sockets
+    /// registered with the runtime that opened them and shared with the rest of the pool, so
+    /// there the writer stays on the shared runtime.
+    fn start(self, stopped: watch::Receiver<bool>) -> oneshot::Receiver<()> {
+        let (done, finished) = oneshot::channel();
+        let job = (self, stopped, done);
+        let job = if job.0.store.backend() == Backend::Sqlite {
+            match run_on_own_thread(job) {
+                Ok(()) => return finished,
+                Err(job) => job,
+            }
+        } else {
+            job
+        };
+        let (task, stopped, done) = job;
+        tokio::spawn(async move {
+            task.run(stopped).await;
+            let _ = done.send(());
+        });
+        finished
+    }
+
     async fn run(mut self, mut stopped: watch::Receiver<bool>) {
         loop {
             let first = tokio::select! {
@@ -309,6 +338,38 @@ impl WriterTask {
             .map(|r| rest.by_ref().take(r.events.len()).collect())
             .collect())
     }
+}
+
+type WriterJob = (WriterTask, watch::Receiver<bool>, oneshot::Sender<()>);
+
+/// Runs the writer on a thread with a runtime of its own, or hands the job back if the
+/// thread or its runtime cannot be had (the caller then shares the main runtime).
+fn run_on_own_thread(job: WriterJob) -> Result<(), WriterJob> {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            tracing::warn!(error = %err, "no runtime for the ingest writer thread; sharing the main one");
+            return Err(job);
+        }
+    };
+    // The job goes over only once the thread exists, so a failed spawn still has it.
+    let (hand_over, receive) = std::sync::mpsc::sync_channel::<WriterJob>(1);
+    let spawned = std::thread::Builder::new()
+        .name("ingest-writer".into())
+        .spawn(move || {
+            if let Ok((task, stopped, done)) = receive.recv() {
+                runtime.block_on(task.run(stopped));
+                let _ = done.send(());
+            }
+        });
+    if let Err(err) = spawned {
+        tracing::warn!(error = %err, "no ingest writer thread; sharing the main runtime");
+        return Err(job);
+    }
+    hand_over.send(job).map_err(|returned| returned.0)
 }
 
 /// Enqueues, in the writer's transaction, the jobs the stored events cause.
