@@ -16,8 +16,13 @@ impl Store {
     /// services of the org reused one).
     pub async fn get_event(&self, org: &OrgId, id_or_event_id: &str) -> StoreResult<StoredEvent> {
         let by_row = format!("SELECT {EVENT_COLUMNS} FROM events WHERE org_id = $1 AND id = $2");
+        // Through the org's services, so the lookup uses the unique (service_id, event_id)
+        // index that ingest needs anyway; an (org_id, event_id) index of its own cost every
+        // ingested event another random index insert (dropped by migration 0008).
         let by_sdk_id = format!(
-            "SELECT {EVENT_COLUMNS} FROM events WHERE org_id = $1 AND event_id = $2 \
+            "SELECT {EVENT_COLUMNS} FROM events \
+             WHERE service_id IN (SELECT id FROM services WHERE org_id = $1) \
+             AND event_id = $2 AND org_id = $1 \
              ORDER BY received_at DESC, id DESC LIMIT 1"
         );
         let row: Option<EventRow> = read!(self, |pool| {
