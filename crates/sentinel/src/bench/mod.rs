@@ -95,7 +95,9 @@ async fn ingest(args: &IngestBenchArgs) -> anyhow::Result<()> {
         let writer = WriterReading::scrape(&base)
             .await?
             .since(&writer_before, started.elapsed());
-        let cpu = cpu_seconds(server.pid()).zip(cpu_before).map(|(after, before)| after - before);
+        let cpu = cpu_seconds(server.pid())
+            .zip(cpu_before)
+            .map(|(after, before)| after - before);
         let peak_rss_kb = rss.stop();
         print_report(
             args,
