@@ -31,7 +31,7 @@ async fn every_acknowledged_event_survives_kill_dash_nine() {
         let (client, url, key) = (client.clone(), url.clone(), key.clone());
         let (acknowledged, stop) = (acknowledged.clone(), stop.clone());
         senders.push(tokio::spawn(async move {
-            let mut envelopes = Envelopes::new(50, worker + 1);
+            let mut envelopes = Envelopes::new(50, 1, worker + 1);
             while !stop.load(Ordering::Relaxed) {
                 let answer = client
                     .post(&url)

@@ -50,6 +50,7 @@ pub async fn run(plan: &LoadPlan) -> anyhow::Result<LoadReport> {
         .map(|worker| {
             Envelopes::new(
                 plan.distinct_bugs,
+                plan.seed,
                 plan.seed.wrapping_add(worker as u64 * 7_919),
             )
         })

@@ -104,7 +104,7 @@ async fn ingest(args: &IngestBenchArgs) -> anyhow::Result<()> {
             &noop,
             &ingest,
             peak_rss_kb,
-            payload::Envelopes::new(args.fingerprints, 42).mean_size(),
+            payload::Envelopes::new(args.fingerprints, 42, 42).mean_size(),
         );
         println!("{writer}");
         if let Some(cpu) = cpu {

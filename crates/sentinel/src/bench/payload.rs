@@ -73,12 +73,16 @@ pub struct Envelopes {
 }
 
 impl Envelopes {
-    /// `distinct_bugs` call paths (the number of incidents the stream should create).
-    pub fn new(distinct_bugs: usize, seed: u64) -> Self {
-        let mut rng = StdRng::seed_from_u64(seed);
+    /// `distinct_bugs` call paths (the number of incidents the stream should create), drawn
+    /// from `bug_seed`. Generators that share a `bug_seed` send the same bugs, so any number of
+    /// connections together still make `distinct_bugs` incidents; `stream_seed` picks which
+    /// bug each template shows and makes every generator's event ids its own.
+    pub fn new(distinct_bugs: usize, bug_seed: u64, stream_seed: u64) -> Self {
+        let mut bug_rng = StdRng::seed_from_u64(bug_seed);
         let bugs: Vec<Bug> = (0..distinct_bugs.max(1))
-            .map(|i| Bug::random(i, &mut rng))
+            .map(|i| Bug::random(i, &mut bug_rng))
             .collect();
+        let mut rng = StdRng::seed_from_u64(stream_seed);
         let templates = (0..TEMPLATES)
             .map(|i| {
                 let bug = &bugs[rng.gen_range(0..bugs.len())];
@@ -238,7 +242,7 @@ mod tests {
 
     #[test]
     fn envelopes_are_realistic_in_size_and_unique_in_id() {
-        let mut envelopes = Envelopes::new(200, 7);
+        let mut envelopes = Envelopes::new(200, 7, 7);
         let mean = envelopes.mean_size();
         assert!((3_000..=5_000).contains(&mean), "mean envelope size {mean}");
         let a = envelopes.next_envelope();
@@ -247,5 +251,38 @@ mod tests {
         let header_b = b.split(|c| *c == b'\n').next().unwrap();
         assert_ne!(header_a, header_b);
         assert!(!String::from_utf8_lossy(&a).contains(ID_SLOT));
+    }
+
+    /// The call path of an envelope's event: its frames' functions, in order.
+    fn call_path(envelope: &[u8]) -> String {
+        let item = envelope.split(|c| *c == b'\n').nth(2).unwrap();
+        let event: Value = serde_json::from_slice(item).unwrap();
+        event["exception"]["values"][0]["stacktrace"]["frames"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| format!("{}.{}", f["module"], f["function"]))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    #[test]
+    fn generators_with_one_bug_seed_share_their_bugs_but_not_their_ids() {
+        let mut paths = std::collections::HashSet::new();
+        let mut ids = std::collections::HashSet::new();
+        for stream in 0..4 {
+            let mut envelopes = Envelopes::new(5, 42, stream);
+            for _ in 0..TEMPLATES {
+                let envelope = envelopes.next_envelope();
+                paths.insert(call_path(&envelope));
+                ids.insert(envelope.split(|c| *c == b'\n').next().unwrap().to_vec());
+            }
+        }
+        assert!(
+            paths.len() <= 5,
+            "{} distinct call paths from 5 bugs",
+            paths.len()
+        );
+        assert_eq!(ids.len(), 4 * TEMPLATES);
     }
 }
