@@ -8,7 +8,7 @@ use super::{render, PageError};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::Form;
 use sentinel_core::alerting::AlertSeverity;
 use sentinel_core::role::Role;
@@ -262,12 +262,7 @@ pub async fn acknowledge(
     let by = format!("user:{}", viewer.user.id);
     let alert = crate::api::alerts::acknowledge_as(&state, &viewer.org.id, &id, &by).await?;
     tracing::info!(alert = %alert.id, user = %viewer.user.id, "alert acknowledged from the dashboard");
-    let back = if form.back.starts_with("/alerts") && super::viewer::is_local_path(&form.back) {
-        form.back.as_str()
-    } else {
-        "/alerts"
-    };
-    Ok(Redirect::to(back).into_response())
+    Ok(super::viewer::redirect_back(&form.back, "/alerts").into_response())
 }
 
 #[cfg(test)]

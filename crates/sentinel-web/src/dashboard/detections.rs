@@ -8,7 +8,7 @@ use super::{render, PageError};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::Form;
 use sentinel_core::detection::Resolution;
 use sentinel_core::role::Role;
@@ -165,10 +165,5 @@ pub async fn resolve(
         crate::api::detections::resolve_as(&state, &viewer.org.id, &id, &form.resolution, &by)
             .await?;
     tracing::info!(detection = %detection.id, user = %viewer.user.id, resolution = %form.resolution, "detection resolved from the dashboard");
-    let back = if form.back.starts_with("/detections") && super::viewer::is_local_path(&form.back) {
-        form.back.as_str()
-    } else {
-        "/detections"
-    };
-    Ok(Redirect::to(back).into_response())
+    Ok(super::viewer::redirect_back(&form.back, "/detections").into_response())
 }

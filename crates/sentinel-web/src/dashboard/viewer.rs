@@ -255,9 +255,21 @@ pub fn is_local_path(path: &str) -> bool {
     path.starts_with('/') && !path.starts_with("//") && !path.starts_with("/\\")
 }
 
+/// Where a form goes back to: the page (with its filters) the person posted from when it lies
+/// within `section`, else the section itself.
+pub fn redirect_back(back: &str, section: &str) -> Redirect {
+    if back.starts_with(section) && is_local_path(back) {
+        Redirect::to(back)
+    } else {
+        Redirect::to(section)
+    }
+}
+
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
-    use super::is_local_path;
+    use super::{is_local_path, redirect_back};
+    use axum::response::IntoResponse;
 
     #[test]
     fn only_local_paths_are_followed() {
@@ -265,5 +277,17 @@ mod tests {
         assert!(!is_local_path("//evil.example/"));
         assert!(!is_local_path("https://evil.example/"));
         assert!(!is_local_path("/\\evil.example"));
+    }
+
+    #[test]
+    fn forms_go_back_only_within_their_section() {
+        let location = |back: &str| {
+            let response = redirect_back(back, "/alerts").into_response();
+            response.headers()["location"].to_str().unwrap().to_string()
+        };
+        assert_eq!(location("/alerts?status=open"), "/alerts?status=open");
+        assert_eq!(location("/incidents"), "/alerts");
+        assert_eq!(location("//evil.example/alerts"), "/alerts");
+        assert_eq!(location(""), "/alerts");
     }
 }
