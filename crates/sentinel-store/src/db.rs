@@ -4,13 +4,14 @@
 //! store holds: the body is compiled once per backend, so queries are written once and
 //! checked against both types of connection.
 
+use crate::incidents::SqliteIngestConnection;
 use crate::{StoreError, StoreResult};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{Postgres, Sqlite, Transaction};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -62,6 +63,9 @@ pub(crate) enum Pools {
         reader: SqlitePool,
         /// Runs WAL checkpoints in the background, so commits never pay for them.
         checkpointer: SqlitePool,
+        /// The database file and lock wait, for the ingest writer's own connection.
+        file: PathBuf,
+        busy_timeout: Duration,
     },
     Postgres(PgPool),
 }
@@ -201,10 +205,12 @@ impl Store {
             let checkpointer = SqlitePoolOptions::new()
                 .max_connections(1)
                 .acquire_timeout(options.acquire_timeout)
-                .connect_with(base)
+                .connect_with(base.clone())
                 .await?;
             spawn_checkpoints(checkpointer.clone());
             Pools::Sqlite {
+                file: base.get_filename().to_path_buf(),
+                busy_timeout: options.busy_timeout,
                 writer,
                 reader,
                 checkpointer,
@@ -306,12 +312,45 @@ impl Store {
                 writer,
                 reader,
                 checkpointer,
+                ..
             } => {
                 writer.close().await;
                 reader.close().await;
                 checkpointer.close().await;
             }
             Pools::Postgres(pg) => pg.close().await,
+        }
+    }
+
+    /// On SQLite, a connection of its own for the ingest writer's thread, which runs each
+    /// batch on it synchronously (see [`SqliteIngestConnection`]); `None` on PostgreSQL.
+    /// Blocking: call it from the thread that will own the connection.
+    pub fn open_sqlite_ingest_connection(&self) -> StoreResult<Option<SqliteIngestConnection>> {
+        match &*self.pools {
+            Pools::Sqlite {
+                file, busy_timeout, ..
+            } => SqliteIngestConnection::open(file, *busy_timeout).map(Some),
+            Pools::Postgres(_) => Ok(None),
+        }
+    }
+
+    /// On PostgreSQL, a store with a pool of its own of up to `connections` connections, with
+    /// the same settings, for a task that runs on a runtime of its own (a connection is a
+    /// socket that belongs to the runtime that opened it). On SQLite, this store. Call it
+    /// from the runtime that will use the result; close it when done.
+    pub async fn with_own_pool(&self, connections: u32) -> StoreResult<Store> {
+        match &*self.pools {
+            Pools::Postgres(pg) => {
+                let pool = PgPoolOptions::new()
+                    .max_connections(connections.max(1))
+                    .acquire_timeout(pg.options().get_acquire_timeout())
+                    .connect_with((*pg.connect_options()).clone())
+                    .await?;
+                Ok(Store {
+                    pools: Arc::new(Pools::Postgres(pool)),
+                })
+            }
+            Pools::Sqlite { .. } => Ok(self.clone()),
         }
     }
 

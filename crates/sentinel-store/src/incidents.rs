@@ -13,7 +13,9 @@ mod batch;
 mod check_ins;
 mod codec;
 mod cursor;
+mod direct;
 mod events;
+mod plan;
 mod query;
 mod rollups;
 mod rows;
@@ -22,6 +24,7 @@ mod write;
 
 pub use check_ins::{write_check_ins, NewCheckIn};
 pub use cursor::{check_event_cursor, InvalidCursor};
+pub use direct::{BatchWritten, SqliteIngestConnection};
 pub use events::MAX_EVENT_PAGE;
 pub use query::{
     IncidentQuery, IncidentSort, UnknownSort, DEFAULT_INCIDENT_PAGE, MAX_INCIDENT_PAGE,

@@ -289,6 +289,29 @@ pub async fn enqueue_in(tx: &mut Tx, job: &NewJob, now: Millis) -> StoreResult<O
     Ok(Some(id))
 }
 
+/// [`enqueue_in`] for the SQLite ingest connection, inside its open transaction. `false`
+/// when an unfinished job with the same dedup key already exists.
+pub(crate) fn enqueue_on_sqlite(
+    conn: &rusqlite::Connection,
+    job: &NewJob,
+    now: Millis,
+) -> StoreResult<bool> {
+    let payload = serde_json::to_string(&job.payload)
+        .map_err(|e| StoreError::Corrupt(format!("job payload: {e}")))?;
+    let mut statement = conn.prepare_cached(INSERT_JOB)?;
+    let inserted = statement.execute(rusqlite::params![
+        JobId::generate().as_str(),
+        job.kind,
+        job.org_id.as_ref().map(|o| o.as_str()),
+        payload,
+        i64::from(job.max_attempts.max(1)),
+        job.run_at.max(now),
+        job.dedup_key,
+        now,
+    ])?;
+    Ok(inserted > 0)
+}
+
 #[derive(sqlx::FromRow)]
 struct ClaimedRow {
     id: String,

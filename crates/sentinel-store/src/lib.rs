@@ -25,7 +25,7 @@ pub mod tenancy;
 pub mod testing;
 
 pub use db::{Backend, Readiness, Store, StoreOptions, Tx};
-pub use error::StoreError;
+pub use error::{DriverError, StoreError};
 
 /// Result of a store operation.
 pub type StoreResult<T> = Result<T, StoreError>;

@@ -1,14 +1,22 @@
 //! The batched write path on both backends: grouping, counting, duplicates, thresholds,
-//! regressions, large batches, and two writers at once.
+//! regressions, large batches, and two writers at once; and the SQLite ingest connection's
+//! synchronous path against the pooled one.
 #![allow(clippy::unwrap_used)]
 
 mod incidents_support;
 
 use incidents_support::*;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use sentinel_core::clock::Millis;
 use sentinel_core::event::{EventKind, Level};
+use sentinel_core::id::{OrgId, ServiceId};
 use sentinel_core::incident::IncidentStatus;
-use sentinel_store::incidents::write_events;
-use sentinel_store::Store;
+use sentinel_store::incidents::{
+    write_check_ins, write_events, EventOutcome, NewCheckIn, NewEvent,
+};
+use sentinel_store::jobs::{enqueue_in, NewJob};
+use sentinel_store::{Store, Tx};
 
 async fn groups_events_by_fingerprint_and_counts_them(store: Store) {
     let (org, service) = org_with_service(&store).await;
@@ -374,6 +382,214 @@ async fn two_writers_at_once_count_each_event_once(store: Store) {
         assert_eq!(hourly, incident.occurrence_count);
     }
     assert_eq!(total, 400);
+}
+
+/// The SQLite ingest connection (the ingest writer's own, synchronous path) writes exactly
+/// what the pooled path writes: random batches with duplicates inside and across batches,
+/// thresholds, quiet incidents, transactions, check-ins, jobs and a regression go through
+/// both into two stores, and every outcome and every row is compared.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sqlite_ingest_connection_writes_what_the_pooled_path_writes() {
+    let pooled = sentinel_store::testing::sqlite().await;
+    let direct = sentinel_store::testing::sqlite().await;
+    let org = OrgId::generate();
+    let services = [ServiceId::generate(), ServiceId::generate()];
+    for store in [&pooled.store, &direct.store] {
+        insert_org_with_services(store, &org, &services).await;
+    }
+    let mut connection = direct
+        .store
+        .open_sqlite_ingest_connection()
+        .unwrap()
+        .expect("a SQLite store has an ingest connection");
+    let mut rng = StdRng::seed_from_u64(0x5e17);
+    for round in 0..16 {
+        let now = T0 + round * 20 * 60_000;
+        let events = random_batch(&mut rng, &org, &services, now);
+        let check_ins = random_check_ins(&mut rng, &org, &services, now);
+
+        let mut tx = pooled.store.begin().await.unwrap();
+        let expected = write_events(&mut tx, &events, now).await.unwrap();
+        write_check_ins(&mut tx, &check_ins).await.unwrap();
+        let mut expected_jobs = 0;
+        for job in jobs_for(&events, &expected) {
+            expected_jobs += usize::from(enqueue_in(&mut tx, &job, now).await.unwrap().is_some());
+        }
+        tx.commit().await.unwrap();
+
+        let written = connection
+            .write_batch(&events, &check_ins, now, jobs_for)
+            .unwrap();
+        assert_eq!(written.jobs_enqueued, expected_jobs, "round {round}");
+        assert_eq!(
+            comparable(&pooled.store, &expected).await,
+            comparable(&direct.store, &written.outcomes).await,
+            "round {round}"
+        );
+        if round == 7 {
+            // Resolve everything in both, so the next rounds regress incidents.
+            for store in [&pooled.store, &direct.store] {
+                run_sql(
+                    store,
+                    "UPDATE incidents SET status = 'resolved', resolved_at = 1",
+                )
+                .await;
+            }
+        }
+    }
+    let tables = [
+        "SELECT json_array(service_id, fingerprint, grouping_version, title, culprit, \
+         error_class, error_type, message, status, severity, quiet, occurrence_count, first_seen, \
+         last_seen, release, environment, trigger_route, trace_id, regression_count, resolved_at, \
+         updated_at) FROM incidents ORDER BY service_id, fingerprint",
+        "SELECT json_array(e.service_id, e.event_id, i.fingerprint, e.kind, e.received_at, \
+         e.timestamp, e.level, e.trace_id, e.release, e.environment, e.transaction_name, \
+         e.duration_ms, e.tags, hex(e.payload)) FROM events e \
+         LEFT JOIN incidents i ON i.id = e.incident_id ORDER BY e.service_id, e.event_id",
+        "SELECT json_array(i.service_id, i.fingerprint, h.hour, h.count) FROM incident_hourly h \
+         JOIN incidents i ON i.id = h.incident_id ORDER BY i.service_id, i.fingerprint, h.hour",
+        "SELECT json_array(i.service_id, i.fingerprint, t.key, t.value, t.count, t.last_seen) \
+         FROM incident_tags t JOIN incidents i ON i.id = t.incident_id \
+         ORDER BY i.service_id, i.fingerprint, t.key, t.value",
+        "SELECT json_array(service_id, check_in_id, monitor_slug, status, duration_ms, \
+         environment, monitor_config, received_at) FROM check_ins \
+         ORDER BY received_at, check_in_id, status",
+        "SELECT json_array(kind, org_id, payload, status, max_attempts, run_at, dedup_key, \
+         created_at) FROM jobs ORDER BY dedup_key",
+    ];
+    for sql in tables {
+        let want = rows(&pooled.store, sql).await;
+        assert!(!want.is_empty(), "{sql}");
+        assert_eq!(want, rows(&direct.store, sql).await, "{sql}");
+    }
+}
+
+fn random_batch(
+    rng: &mut StdRng,
+    org: &OrgId,
+    services: &[ServiceId],
+    now: Millis,
+) -> Vec<NewEvent> {
+    let size = rng.gen_range(1..60);
+    (0..size)
+        .map(|_| {
+            let service = &services[rng.gen_range(0..services.len())];
+            let event_id = format!("e{}", rng.gen_range(0..600));
+            let at = now - rng.gen_range(0..3 * HOUR);
+            let bug = rng.gen_range(0..10);
+            let mut event = error_event(org, service, &event_id, &format!("fp-{bug}"), at);
+            event.release =
+                [None, Some("1.0.0"), Some("1.1.0")][rng.gen_range(0..3)].map(String::from);
+            event.environment = [None, Some("production")][rng.gen_range(0..2)].map(String::from);
+            event.tags = (0..rng.gen_range(0..4))
+                .map(|_| {
+                    let key = ["browser", "os", "level"][rng.gen_range(0..3)];
+                    (key.to_string(), format!("v{}", rng.gen_range(0..3)))
+                })
+                .collect();
+            match bug {
+                0 => {
+                    event.kind = EventKind::Transaction;
+                    event.incident = None;
+                    event.duration_ms = Some(f64::from(rng.gen_range(1..500_u32)));
+                    event.transaction_name = Some("/checkout".to_string());
+                }
+                1 | 2 => event.incident = Some(seed(&format!("fp-{bug}"), 3)),
+                3 => {
+                    if let Some(seed) = &mut event.incident {
+                        seed.quiet = true;
+                    }
+                }
+                _ => {}
+            }
+            event.level = [Level::Error, Level::Warning][rng.gen_range(0..2)];
+            event
+        })
+        .collect()
+}
+
+fn random_check_ins(
+    rng: &mut StdRng,
+    org: &OrgId,
+    services: &[ServiceId],
+    now: Millis,
+) -> Vec<NewCheckIn> {
+    (0..rng.gen_range(0..3))
+        .map(|n| NewCheckIn {
+            org_id: org.clone(),
+            service_id: services[0].clone(),
+            check_in_id: format!("c{}", rng.gen_range(0..1000)),
+            monitor_slug: "nightly".to_string(),
+            status: ["ok", "error", "in_progress"][n % 3].to_string(),
+            duration_ms: Some(12.5),
+            environment: Some("production".to_string()),
+            monitor_config: (n == 0).then(|| r#"{"schedule":"0 3 * * *"}"#.to_string()),
+            received_at: now + n as i64,
+        })
+        .collect()
+}
+
+/// A job per created incident and per regression, keyed by fingerprint so both stores
+/// hold the same rows.
+fn jobs_for(events: &[NewEvent], outcomes: &[EventOutcome]) -> Vec<NewJob> {
+    events
+        .iter()
+        .zip(outcomes)
+        .filter_map(|(event, outcome)| {
+            let fingerprint = &event.incident.as_ref()?.fingerprint;
+            let kind = match (outcome.incident_created, outcome.regression) {
+                (true, _) => "test.created",
+                (_, true) => "test.regressed",
+                _ => return None,
+            };
+            Some(
+                NewJob::new(kind, serde_json::json!({ "fingerprint": fingerprint }))
+                    .org(event.org_id.clone())
+                    .dedup_key(format!("{kind}:{}:{fingerprint}", event.service_id)),
+            )
+        })
+        .collect()
+}
+
+/// Outcomes with incident ids replaced by fingerprints (each store made its own ids).
+async fn comparable(store: &Store, outcomes: &[EventOutcome]) -> Vec<String> {
+    let fingerprints: std::collections::HashMap<String, String> = rows(
+        store,
+        "SELECT json_array(id, service_id || '/' || fingerprint) FROM incidents",
+    )
+    .await
+    .into_iter()
+    .map(|row| {
+        let pair: (String, String) = serde_json::from_str(&row).unwrap();
+        pair
+    })
+    .collect();
+    outcomes
+        .iter()
+        .map(|o| {
+            let incident = o.incident_id.as_ref().map(|id| &fingerprints[id.as_str()]);
+            format!(
+                "row {} dup {} incident {incident:?} created {} crossed {} regression {} quiet {}",
+                o.event_row_id.is_some(),
+                o.duplicate,
+                o.incident_created,
+                o.crossed_threshold,
+                o.regression,
+                o.quiet
+            )
+        })
+        .collect()
+}
+
+async fn rows(store: &Store, sql: &str) -> Vec<String> {
+    let mut tx = store.begin().await.unwrap();
+    let Tx::Sqlite(conn) = &mut tx else {
+        panic!("a SQLite store");
+    };
+    sqlx::query_scalar(sql)
+        .fetch_all(&mut **conn)
+        .await
+        .unwrap()
 }
 
 sentinel_store::store_tests!(

@@ -20,16 +20,16 @@ const TAGS_PER_EVENT_MAX: usize = 50;
 
 /// The new state of one incident after this batch.
 pub(super) struct IncidentUpdate {
-    id: String,
-    status: &'static str,
-    occurrence_count: i64,
-    first_seen: i64,
-    last_seen: i64,
-    release: Option<String>,
-    environment: Option<String>,
-    regression_count: i64,
-    resolved_at: Option<i64>,
-    updated_at: i64,
+    pub(super) id: String,
+    pub(super) status: &'static str,
+    pub(super) occurrence_count: i64,
+    pub(super) first_seen: i64,
+    pub(super) last_seen: i64,
+    pub(super) release: Option<String>,
+    pub(super) environment: Option<String>,
+    pub(super) regression_count: i64,
+    pub(super) resolved_at: Option<i64>,
+    pub(super) updated_at: i64,
 }
 
 /// Everything the batch changes besides the event rows, aggregated.

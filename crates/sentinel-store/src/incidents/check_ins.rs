@@ -23,6 +23,8 @@ pub struct NewCheckIn {
     pub received_at: Millis,
 }
 
+const INSERT_COLUMNS: &str = "id, org_id, service_id, check_in_id, monitor_slug, status, \
+    duration_ms, environment, monitor_config, received_at";
 /// Columns per check-in row.
 const COLUMNS: usize = 10;
 const ROWS_PER_STATEMENT: usize = 256;
@@ -35,8 +37,7 @@ pub async fn write_check_ins(tx: &mut Tx, items: &[NewCheckIn]) -> StoreResult<(
             .map(|_| ulid::Ulid::new().to_string())
             .collect();
         let sql = format!(
-            "INSERT INTO check_ins (id, org_id, service_id, check_in_id, monitor_slug, status, \
-             duration_ms, environment, monitor_config, received_at) VALUES {}",
+            "INSERT INTO check_ins ({INSERT_COLUMNS}) VALUES {}",
             value_rows(tx.backend(), chunk.len(), COLUMNS)
         );
         tx!(tx, |conn| {
@@ -56,6 +57,33 @@ pub async fn write_check_ins(tx: &mut Tx, items: &[NewCheckIn]) -> StoreResult<(
             }
             query.execute(&mut *conn).await?;
         });
+    }
+    Ok(())
+}
+
+/// [`write_check_ins`] for the SQLite ingest connection, inside its open transaction.
+pub(super) fn write_check_ins_on_sqlite(
+    conn: &rusqlite::Connection,
+    items: &[NewCheckIn],
+) -> StoreResult<()> {
+    let sql = format!(
+        "INSERT INTO check_ins ({INSERT_COLUMNS}) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+    );
+    let mut statement = conn.prepare_cached(&sql)?;
+    for item in items {
+        statement.execute(rusqlite::params![
+            ulid::Ulid::new().to_string(),
+            item.org_id.as_str(),
+            item.service_id.as_str(),
+            item.check_in_id,
+            item.monitor_slug,
+            item.status,
+            item.duration_ms,
+            item.environment,
+            item.monitor_config,
+            item.received_at,
+        ])?;
     }
     Ok(())
 }

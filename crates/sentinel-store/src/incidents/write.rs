@@ -13,16 +13,18 @@
 //! 4. counts, status moves, hourly and tag rollups are aggregated in memory from the new
 //!    events and written with one statement per table.
 
-use super::batch::{
-    delete_empty_incidents, update_incidents, upsert_hourly, upsert_tags, BatchChanges,
+use super::batch::{delete_empty_incidents, update_incidents, upsert_hourly, upsert_tags};
+use super::codec::{kind_str, PayloadCompressor};
+use super::plan::{
+    BatchPlan, EventRowValues, GroupKey, NewIncidentRow, EVENT_COLUMNS, EVENT_COLUMN_COUNT,
+    INCIDENT_COLUMNS, INCIDENT_COLUMN_COUNT, INCIDENT_UPSERT_TAIL,
 };
-use super::codec::{kind_str, tags_json, PayloadCompressor};
 use crate::db::tx;
 use crate::{Backend, StoreError, StoreResult, Tx};
 use sentinel_core::clock::Millis;
 use sentinel_core::event::{EventKind, Level};
 use sentinel_core::id::{EventRowId, IncidentId, OrgId, ServiceId};
-use sentinel_core::incident::{ErrorClass, IncidentStatus};
+use sentinel_core::incident::ErrorClass;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// One event for [`write_events`]: the columns of `events`, and the incident it belongs to.
@@ -104,47 +106,13 @@ pub async fn write_events(
     events: &[NewEvent],
     now: Millis,
 ) -> StoreResult<Vec<EventOutcome>> {
-    let mut outcomes = vec![EventOutcome::default(); events.len()];
     if events.is_empty() {
-        return Ok(outcomes);
+        return Ok(Vec::new());
     }
-
-    let mut seen = HashSet::with_capacity(events.len());
-    let mut candidates = Vec::with_capacity(events.len());
-    let mut groups: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
-    for (index, event) in events.iter().enumerate() {
-        if !seen.insert((event.service_id.as_str(), event.event_id.as_str())) {
-            outcomes[index].duplicate = true;
-            continue;
-        }
-        candidates.push(index);
-        if let Some(seed) = &event.incident {
-            groups
-                .entry((event.service_id.as_str(), seed.fingerprint.as_str()))
-                .or_default()
-                .push(index);
-        }
-    }
-
-    let incidents = find_or_create_incidents(tx, events, &groups, now).await?;
-    let inserted = insert_events(tx, events, &candidates, &groups, &incidents).await?;
-
-    let mut changes = BatchChanges::default();
-    for index in candidates.iter().copied() {
-        match inserted.get(&index) {
-            Some(row_id) => outcomes[index].event_row_id = Some(row_id.clone()),
-            None => outcomes[index].duplicate = true,
-        }
-    }
-    for (members, incident) in groups.values().zip(&incidents) {
-        let fresh: Vec<usize> = members
-            .iter()
-            .copied()
-            .filter(|i| inserted.contains_key(i))
-            .collect();
-        changes.add_group(incident, events, &fresh, &mut outcomes, now);
-    }
-
+    let plan = BatchPlan::new(events);
+    let incidents = find_or_create_incidents(tx, events, &plan.groups, now).await?;
+    let inserted = insert_events(tx, events, &plan, &incidents).await?;
+    let (outcomes, changes) = plan.settle(events, &incidents, inserted, now);
     update_incidents(tx, &changes.incidents).await?;
     upsert_hourly(tx, &changes.hourly).await?;
     upsert_tags(tx, &changes.tags).await?;
@@ -173,71 +141,17 @@ pub(super) struct FoundIncident {
     pub(super) created: bool,
 }
 
-type GroupKey<'a> = (&'a str, &'a str);
-
-/// Finds or creates the incident of every group; the result is in the groups' order.
-async fn find_or_create_incidents(
-    tx: &mut Tx,
-    events: &[NewEvent],
+/// Puts the incidents an upsert returned into the groups' order, marking the ones whose id
+/// is one we generated as created.
+pub(super) fn in_group_order(
     groups: &BTreeMap<GroupKey<'_>, Vec<usize>>,
-    now: Millis,
+    rows: Vec<FoundIncident>,
+    new_ids: &HashSet<String>,
 ) -> StoreResult<Vec<FoundIncident>> {
-    let mut found = HashMap::with_capacity(groups.len());
-    let members: Vec<&Vec<usize>> = groups.values().collect();
-    for chunk in members.chunks(ROWS_PER_STATEMENT) {
-        let mut new_ids = HashSet::with_capacity(chunk.len());
-        let sql = format!(
-            "INSERT INTO incidents (id, org_id, service_id, fingerprint, grouping_version, \
-             title, culprit, error_class, error_type, message, status, severity, quiet, \
-             occurrence_count, first_seen, last_seen, release, environment, trigger_route, \
-             trace_id, regression_count, updated_at) VALUES {} \
-             ON CONFLICT (service_id, fingerprint) DO UPDATE SET updated_at = incidents.updated_at \
-             RETURNING id, service_id, fingerprint, status, quiet, occurrence_count, first_seen, \
-             last_seen, release, environment, regression_count, resolved_at",
-            value_rows(tx.backend(), chunk.len(), 22)
-        );
-        let rows: Vec<FoundIncident> = tx!(tx, |conn| {
-            let mut query = sqlx::query_as::<_, FoundIncident>(&sql);
-            for members in chunk {
-                let first = &events[members[0]];
-                let Some(seed) = &first.incident else {
-                    continue;
-                };
-                let id = IncidentId::generate().into_string();
-                new_ids.insert(id.clone());
-                let received = members.iter().map(|i| events[*i].received_at);
-                let first_seen = received.clone().min().unwrap_or(first.received_at);
-                let last_seen = received.max().unwrap_or(first.received_at);
-                query = query
-                    .bind(id)
-                    .bind(first.org_id.as_str())
-                    .bind(first.service_id.as_str())
-                    .bind(seed.fingerprint.as_str())
-                    .bind(seed.grouping_version)
-                    .bind(seed.title.as_str())
-                    .bind(seed.culprit.as_str())
-                    .bind(seed.error_class.as_str())
-                    .bind(seed.error_type.as_str())
-                    .bind(seed.message.as_str())
-                    .bind(IncidentStatus::Pending.as_str())
-                    .bind(seed.severity.as_str())
-                    .bind(seed.quiet)
-                    .bind(0_i64)
-                    .bind(first_seen)
-                    .bind(last_seen)
-                    .bind(first.release.as_deref())
-                    .bind(first.environment.as_deref())
-                    .bind(seed.trigger_route.as_deref())
-                    .bind(first.trace_id.as_deref())
-                    .bind(0_i64)
-                    .bind(now);
-            }
-            query.fetch_all(&mut *conn).await?
-        });
-        for mut row in rows {
-            row.created = new_ids.contains(&row.id);
-            found.insert((row.service_id.clone(), row.fingerprint.clone()), row);
-        }
+    let mut found = HashMap::with_capacity(rows.len());
+    for mut row in rows {
+        row.created = new_ids.contains(&row.id);
+        found.insert((row.service_id.clone(), row.fingerprint.clone()), row);
     }
     groups
         .keys()
@@ -253,57 +167,95 @@ async fn find_or_create_incidents(
         .collect()
 }
 
+/// Finds or creates the incident of every group; the result is in the groups' order.
+async fn find_or_create_incidents(
+    tx: &mut Tx,
+    events: &[NewEvent],
+    groups: &BTreeMap<GroupKey<'_>, Vec<usize>>,
+    now: Millis,
+) -> StoreResult<Vec<FoundIncident>> {
+    let mut new_ids = HashSet::with_capacity(groups.len());
+    let mut rows = Vec::with_capacity(groups.len());
+    let members: Vec<&Vec<usize>> = groups.values().collect();
+    for chunk in members.chunks(ROWS_PER_STATEMENT) {
+        let new_rows: Vec<NewIncidentRow> = chunk
+            .iter()
+            .filter_map(|members| NewIncidentRow::for_group(events, members, now))
+            .collect();
+        let sql = format!(
+            "INSERT INTO incidents ({INCIDENT_COLUMNS}) VALUES {} {INCIDENT_UPSERT_TAIL}",
+            value_rows(tx.backend(), new_rows.len(), INCIDENT_COLUMN_COUNT)
+        );
+        let returned: Vec<FoundIncident> = tx!(tx, |conn| {
+            let mut query = sqlx::query_as::<_, FoundIncident>(&sql);
+            for row in &new_rows {
+                let Some(seed) = &row.event.incident else {
+                    continue;
+                };
+                query = query
+                    .bind(row.id.as_str())
+                    .bind(row.event.org_id.as_str())
+                    .bind(row.event.service_id.as_str())
+                    .bind(seed.fingerprint.as_str())
+                    .bind(seed.grouping_version)
+                    .bind(seed.title.as_str())
+                    .bind(seed.culprit.as_str())
+                    .bind(seed.error_class.as_str())
+                    .bind(seed.error_type.as_str())
+                    .bind(seed.message.as_str())
+                    .bind(NewIncidentRow::status())
+                    .bind(seed.severity.as_str())
+                    .bind(seed.quiet)
+                    .bind(0_i64)
+                    .bind(row.first_seen)
+                    .bind(row.last_seen)
+                    .bind(row.event.release.as_deref())
+                    .bind(row.event.environment.as_deref())
+                    .bind(seed.trigger_route.as_deref())
+                    .bind(row.event.trace_id.as_deref())
+                    .bind(0_i64)
+                    .bind(row.now);
+            }
+            query.fetch_all(&mut *conn).await?
+        });
+        new_ids.extend(new_rows.into_iter().map(|row| row.id));
+        rows.extend(returned);
+    }
+    in_group_order(groups, rows, &new_ids)
+}
+
 /// Inserts the batch's events (duplicates inside the batch already removed) and returns the
 /// row id of each one that was new, by input index.
 async fn insert_events(
     tx: &mut Tx,
     events: &[NewEvent],
-    candidates: &[usize],
-    groups: &BTreeMap<GroupKey<'_>, Vec<usize>>,
+    plan: &BatchPlan<'_>,
     incidents: &[FoundIncident],
 ) -> StoreResult<HashMap<usize, EventRowId>> {
-    let mut incident_of: HashMap<usize, &str> = HashMap::with_capacity(candidates.len());
-    for (members, found) in groups.values().zip(incidents) {
-        for index in members {
-            incident_of.insert(*index, found.id.as_str());
-        }
-    }
-
-    // Sorted by the unique key, so concurrent PostgreSQL writers wait on each other's
-    // uncommitted duplicates in one order and cannot deadlock.
-    let mut order: Vec<usize> = candidates.to_vec();
-    order.sort_by_key(|i| (events[*i].service_id.as_str(), events[*i].event_id.as_str()));
-
+    let incident_of = plan.incident_of(incidents);
+    let order = plan.insert_order(events);
     let mut compressor = PayloadCompressor::new()?;
-    let mut inserted = HashMap::with_capacity(candidates.len());
+    let mut inserted = HashMap::with_capacity(order.len());
     for chunk in order.chunks(ROWS_PER_STATEMENT) {
-        let mut rows = Vec::with_capacity(chunk.len());
-        for index in chunk.iter().copied() {
-            let event = &events[index];
-            rows.push((
-                index,
-                EventRowId::generate().into_string(),
-                compressor.compress(&event.payload)?,
-                tags_json(&event.tags),
-            ));
-        }
-        let by_id: HashMap<&str, usize> = rows.iter().map(|r| (r.1.as_str(), r.0)).collect();
+        let rows = chunk
+            .iter()
+            .map(|index| EventRowValues::new(&mut compressor, events, *index))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let by_id: HashMap<&str, usize> = rows.iter().map(|r| (r.id.as_str(), r.index)).collect();
         let sql = format!(
-            "INSERT INTO events (id, org_id, service_id, incident_id, event_id, kind, \
-             received_at, timestamp, level, trace_id, release, environment, transaction_name, \
-             duration_ms, tags, payload) VALUES {} \
+            "INSERT INTO events ({EVENT_COLUMNS}) VALUES {} \
              ON CONFLICT (service_id, event_id) DO NOTHING RETURNING id",
-            value_rows(tx.backend(), rows.len(), 16)
+            value_rows(tx.backend(), rows.len(), EVENT_COLUMN_COUNT)
         );
         let returned: Vec<String> = tx!(tx, |conn| {
             let mut query = sqlx::query_scalar::<_, String>(&sql);
-            for (index, id, payload, tags) in &rows {
-                let event = &events[*index];
+            for row in &rows {
+                let event = &events[row.index];
                 query = query
-                    .bind(id.as_str())
+                    .bind(row.id.as_str())
                     .bind(event.org_id.as_str())
                     .bind(event.service_id.as_str())
-                    .bind(incident_of.get(index).copied())
+                    .bind(incident_of.get(&row.index).copied())
                     .bind(event.event_id.as_str())
                     .bind(kind_str(event.kind))
                     .bind(event.received_at)
@@ -314,8 +266,8 @@ async fn insert_events(
                     .bind(event.environment.as_deref())
                     .bind(event.transaction_name.as_deref())
                     .bind(event.duration_ms)
-                    .bind(tags.as_str())
-                    .bind(payload.as_slice());
+                    .bind(row.tags.as_str())
+                    .bind(row.payload.as_slice());
             }
             query.fetch_all(&mut *conn).await?
         });

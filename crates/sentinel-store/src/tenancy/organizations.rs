@@ -434,7 +434,9 @@ impl Store {
 /// A foreign key violation means a referenced row does not exist.
 fn foreign_key_as_not_found(err: StoreError) -> StoreError {
     match &err {
-        StoreError::Database(sqlx::Error::Database(db)) if db.is_foreign_key_violation() => {
+        StoreError::Database(crate::DriverError::Sqlx(sqlx::Error::Database(db)))
+            if db.is_foreign_key_violation() =>
+        {
             StoreError::NotFound
         }
         _ => err,

@@ -131,3 +131,34 @@ pub async fn write(store: &Store, events: &[NewEvent], now: Millis) -> Vec<Event
     tx.commit().await.unwrap();
     outcomes
 }
+
+/// An organization and services with the given ids (two stores can then hold the same ones).
+pub async fn insert_org_with_services(store: &Store, org: &OrgId, services: &[ServiceId]) {
+    let mut tx = store.begin().await.unwrap();
+    execute!(
+        &mut tx,
+        "INSERT INTO organizations (id, slug, name, created_at) VALUES ($1, $2, $2, 0)",
+        org.as_str(),
+        format!("org-{}", org.as_str().to_lowercase())
+    );
+    for service in services {
+        let number = NEXT_NUMBER.fetch_add(1, Ordering::SeqCst);
+        execute!(
+            &mut tx,
+            "INSERT INTO services (id, org_id, number, name, error_class_filter, created_at) \
+             VALUES ($1, $2, $3, $4, 'server_5xx', 0)",
+            service.as_str(),
+            org.as_str(),
+            number,
+            format!("service-{number}")
+        );
+    }
+    tx.commit().await.unwrap();
+}
+
+/// Runs one SQL statement in its own transaction (test set-up and tampering).
+pub async fn run_sql(store: &Store, sql: &str) {
+    let mut tx = store.begin().await.unwrap();
+    execute!(&mut tx, sql);
+    tx.commit().await.unwrap();
+}

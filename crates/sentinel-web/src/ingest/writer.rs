@@ -14,10 +14,10 @@
 
 use sentinel_core::clock::SharedClock;
 use sentinel_store::incidents::{
-    write_check_ins, write_events, EventOutcome, NewCheckIn, NewEvent,
+    write_check_ins, write_events, EventOutcome, NewCheckIn, NewEvent, SqliteIngestConnection,
 };
 use sentinel_store::jobs::{enqueue_in, NewJob};
-use sentinel_store::{Backend, Store, StoreError, Tx};
+use sentinel_store::{Backend, Store, StoreError};
 use serde_json::json;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -142,6 +142,7 @@ impl IngestWriter {
             depth: depth.clone(),
             counters: counters.clone(),
             jobs_waker,
+            sqlite: None,
         };
         let finished = task.start(stopped);
         Self {
@@ -202,62 +203,69 @@ struct WriterTask {
     depth: Arc<AtomicUsize>,
     counters: Arc<WriterCounters>,
     jobs_waker: Option<JobsWaker>,
+    /// On SQLite, the writer thread's own connection: each batch runs on it synchronously.
+    /// `None` on PostgreSQL, and on SQLite if the writer shares the main runtime (a blocking
+    /// call there would stall the HTTP handlers).
+    sqlite: Option<Box<SqliteIngestConnection>>,
 }
 
 impl WriterTask {
     /// Starts the task and returns what resolves when it ends.
     ///
-    /// On SQLite the writer gets a thread and a runtime of its own. Each batch is a chain of
-    /// round trips to the connection's thread, and on the shared runtime every one of them
-    /// waited in the run queue behind the HTTP handlers parsing the next requests: the writer
-    /// was busy 93% of the time, mostly waiting for its turn. A SQLite connection is a thread
-    /// behind channels, so it works from any runtime. PostgreSQL connections are sockets
-    /// registered with the runtime that opened them and shared with the rest of the pool, so
-    /// there the writer stays on the shared runtime.
+    /// The writer gets a thread and a runtime of its own, so its wake-ups never queue
+    /// behind the HTTP handlers: a batch is a chain of database round trips, and on the
+    /// shared runtime each one waited for a turn (the writer was busy 91–95% of the time,
+    /// much of it waiting). On SQLite the thread also gets a connection of its own that runs
+    /// each batch synchronously, start to commit ([`SqliteIngestConnection`]). On
+    /// PostgreSQL it gets a pool of its own, opened on its runtime, since a connection
+    /// belongs to the runtime that opened it. If any of that cannot be had, the writer runs
+    /// on the shared runtime through the store's pool.
     fn start(self, stopped: watch::Receiver<bool>) -> oneshot::Receiver<()> {
         let (done, finished) = oneshot::channel();
-        let job = (self, stopped, done);
-        let job = if job.0.store.backend() == Backend::Sqlite {
-            match run_on_own_thread(job) {
-                Ok(()) => return finished,
-                Err(job) => job,
+        let job = Box::new((self, stopped, done));
+        match run_on_own_thread(job) {
+            Ok(()) => {}
+            Err(job) => {
+                let (task, stopped, done) = *job;
+                tokio::spawn(async move {
+                    task.run(stopped).await;
+                    let _ = done.send(());
+                });
             }
-        } else {
-            job
-        };
-        let (task, stopped, done) = job;
-        tokio::spawn(async move {
-            task.run(stopped).await;
-            let _ = done.send(());
-        });
+        }
         finished
+    }
+
+    /// Takes the connections the writer's own thread should use (see [`Self::start`]);
+    /// keeps the shared ones if those cannot be had. Returns the PostgreSQL pool it opened,
+    /// for closing when the writer stops.
+    async fn own_connections(&mut self) -> Option<Store> {
+        match self.store.backend() {
+            Backend::Sqlite => match self.store.open_sqlite_ingest_connection() {
+                Ok(connection) => self.sqlite = connection.map(Box::new),
+                Err(err) => {
+                    tracing::warn!(error = %err, "no SQLite ingest connection; writing through the pool");
+                }
+            },
+            Backend::Postgres => match self.store.with_own_pool(1).await {
+                Ok(store) => {
+                    self.store = store.clone();
+                    return Some(store);
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "no PostgreSQL pool for the ingest writer; sharing the server's");
+                }
+            },
+        }
+        None
     }
 
     async fn run(mut self, mut stopped: watch::Receiver<bool>) {
         loop {
-            let first = tokio::select! {
-                biased;
-                next = self.receiver.recv() => match next {
-                    Some(pending) => pending,
-                    None => break,
-                },
-                _ = stopped.changed() => {
-                    // Refuse new requests, then commit the ones already waiting.
-                    self.receiver.close();
-                    continue;
-                }
+            let Some(batch) = self.next_batch(&mut stopped).await else {
+                break;
             };
-            let mut batch = vec![first];
-            let mut events = batch[0].request.events.len();
-            while events < self.options.max_batch_events {
-                match self.receiver.try_recv() {
-                    Ok(next) => {
-                        events += next.request.events.len();
-                        batch.push(next);
-                    }
-                    Err(_) => break,
-                }
-            }
+            let events: usize = batch.iter().map(|p| p.request.events.len()).sum();
             self.depth.fetch_sub(batch.len(), Ordering::Relaxed);
             let started = Instant::now();
             let requests = batch.len() as u64;
@@ -275,7 +283,35 @@ impl WriterTask {
         tracing::debug!("ingest writer stopped");
     }
 
-    async fn commit_batch(&self, batch: Vec<Pending>) {
+    /// Waits for a request, then takes whatever else is queued, up to the batch limit.
+    /// `None` once the writer is stopped and the queue is drained.
+    async fn next_batch(&mut self, stopped: &mut watch::Receiver<bool>) -> Option<Vec<Pending>> {
+        let receiver = &mut self.receiver;
+        let first = loop {
+            tokio::select! {
+                biased;
+                next = receiver.recv() => break next?,
+                _ = stopped.changed() => {
+                    // Refuse new requests, then commit the ones already waiting.
+                    receiver.close();
+                }
+            }
+        };
+        let mut events = first.request.events.len();
+        let mut batch = vec![first];
+        while events < self.options.max_batch_events {
+            match receiver.try_recv() {
+                Ok(next) => {
+                    events += next.request.events.len();
+                    batch.push(next);
+                }
+                Err(_) => break,
+            }
+        }
+        Some(batch)
+    }
+
+    async fn commit_batch(&mut self, batch: Vec<Pending>) {
         let requests: Vec<&WriteRequest> = batch.iter().map(|p| &p.request).collect();
         match self.write(&requests).await {
             Ok(outcomes) => {
@@ -308,7 +344,7 @@ impl WriterTask {
 
     /// One transaction for all `requests`; returns the outcomes per request.
     async fn write(
-        &self,
+        &mut self,
         requests: &[&WriteRequest],
     ) -> Result<Vec<Vec<EventOutcome>>, StoreError> {
         let now = self.clock.now_ms();
@@ -320,13 +356,25 @@ impl WriterTask {
             .iter()
             .flat_map(|r| r.check_ins.iter().cloned())
             .collect();
-        let mut tx = self.store.begin().await?;
-        let outcomes = write_events(&mut tx, &events, now).await?;
-        if !check_ins.is_empty() {
-            write_check_ins(&mut tx, &check_ins).await?;
-        }
-        let enqueued = enqueue_consequences(&mut tx, &events, &outcomes, now).await?;
-        tx.commit().await?;
+        let (outcomes, enqueued) = match &mut self.sqlite {
+            Some(connection) => {
+                let written = connection.write_batch(&events, &check_ins, now, consequences)?;
+                (written.outcomes, written.jobs_enqueued)
+            }
+            None => {
+                let mut tx = self.store.begin().await?;
+                let outcomes = write_events(&mut tx, &events, now).await?;
+                if !check_ins.is_empty() {
+                    write_check_ins(&mut tx, &check_ins).await?;
+                }
+                let mut enqueued = 0;
+                for job in consequences(&events, &outcomes) {
+                    enqueued += usize::from(enqueue_in(&mut tx, &job, now).await?.is_some());
+                }
+                tx.commit().await?;
+                (outcomes, enqueued)
+            }
+        };
         if enqueued > 0 {
             if let Some(waker) = &self.jobs_waker {
                 waker.notify_waiters();
@@ -340,7 +388,7 @@ impl WriterTask {
     }
 }
 
-type WriterJob = (WriterTask, watch::Receiver<bool>, oneshot::Sender<()>);
+type WriterJob = Box<(WriterTask, watch::Receiver<bool>, oneshot::Sender<()>)>;
 
 /// Runs the writer on a thread with a runtime of its own, or hands the job back if the
 /// thread or its runtime cannot be had (the caller then shares the main runtime).
@@ -360,8 +408,15 @@ fn run_on_own_thread(job: WriterJob) -> Result<(), WriterJob> {
     let spawned = std::thread::Builder::new()
         .name("ingest-writer".into())
         .spawn(move || {
-            if let Ok((task, stopped, done)) = receive.recv() {
-                runtime.block_on(task.run(stopped));
+            if let Ok(job) = receive.recv() {
+                let (mut task, stopped, done) = *job;
+                runtime.block_on(async move {
+                    let own_pool = task.own_connections().await;
+                    task.run(stopped).await;
+                    if let Some(pool) = own_pool {
+                        pool.close().await;
+                    }
+                });
                 let _ = done.send(());
             }
         });
@@ -372,14 +427,11 @@ fn run_on_own_thread(job: WriterJob) -> Result<(), WriterJob> {
     hand_over.send(job).map_err(|returned| returned.0)
 }
 
-/// Enqueues, in the writer's transaction, the jobs the stored events cause.
-async fn enqueue_consequences(
-    tx: &mut Tx,
-    events: &[NewEvent],
-    outcomes: &[EventOutcome],
-    now: i64,
-) -> Result<usize, StoreError> {
-    let mut enqueued = 0;
+/// The jobs the stored events cause, enqueued in the writer's transaction: a new incident
+/// alerts, one over its threshold gets an autopsy, a regression alerts. Quiet incidents and
+/// duplicates cause nothing; dedup keys make a repeated cause a no-op.
+fn consequences(events: &[NewEvent], outcomes: &[EventOutcome]) -> Vec<NewJob> {
+    let mut jobs = Vec::new();
     for (event, outcome) in events.iter().zip(outcomes) {
         let Some(incident_id) = &outcome.incident_id else {
             continue;
@@ -388,24 +440,20 @@ async fn enqueue_consequences(
             continue;
         }
         let payload = json!({"incident_id": incident_id.as_str(), "org_id": event.org_id.as_str()});
-        if outcome.incident_created {
-            let job = NewJob::new("alert.new_incident", payload.clone())
-                .org(event.org_id.clone())
-                .dedup_key(format!("alert.new_incident:{incident_id}"));
-            enqueued += usize::from(enqueue_in(tx, &job, now).await?.is_some());
-        }
-        if outcome.crossed_threshold {
-            let job = NewJob::new("autopsy.start", payload.clone())
-                .org(event.org_id.clone())
-                .dedup_key(format!("autopsy.start:{incident_id}"));
-            enqueued += usize::from(enqueue_in(tx, &job, now).await?.is_some());
-        }
-        if outcome.regression {
-            let job = NewJob::new("alert.regression", payload)
-                .org(event.org_id.clone())
-                .dedup_key(format!("alert.regression:{incident_id}"));
-            enqueued += usize::from(enqueue_in(tx, &job, now).await?.is_some());
+        let flagged = [
+            (outcome.incident_created, "alert.new_incident"),
+            (outcome.crossed_threshold, "autopsy.start"),
+            (outcome.regression, "alert.regression"),
+        ];
+        for (flag, kind) in flagged {
+            if flag {
+                jobs.push(
+                    NewJob::new(kind, payload.clone())
+                        .org(event.org_id.clone())
+                        .dedup_key(format!("{kind}:{incident_id}")),
+                );
+            }
         }
     }
-    Ok(enqueued)
+    jobs
 }

@@ -1,0 +1,302 @@
+//! The SQLite ingest connection: a whole ingest batch as one synchronous transaction.
+//!
+//! Through sqlx, a SQLite connection is a thread behind channels, and every statement of a
+//! batch is a message to that thread and a wake-up back: about ten awaited round trips per
+//! batch, which kept the single writer busy waiting rather than writing. This connection is
+//! owned by the ingest writer's own thread and runs the batch there, start to commit, with
+//! cached single-row statements. It writes exactly what [`write_events`](super::write_events),
+//! [`write_check_ins`](super::write_check_ins) and [`enqueue_in`](crate::jobs::enqueue_in)
+//! write; the driver-free part of the work is shared with them (see `plan.rs` and `batch.rs`)
+//! and a test writes the same batches both ways and compares every row.
+
+use super::batch::{BatchChanges, IncidentUpdate};
+use super::check_ins::{write_check_ins_on_sqlite, NewCheckIn};
+use super::codec::{kind_str, PayloadCompressor};
+use super::plan::{
+    BatchPlan, EventRowValues, NewIncidentRow, EVENT_COLUMNS, INCIDENT_COLUMNS,
+    INCIDENT_UPSERT_TAIL,
+};
+use super::write::{in_group_order, EventOutcome, FoundIncident, NewEvent};
+use crate::jobs::{enqueue_on_sqlite, NewJob};
+use crate::StoreResult;
+use rusqlite::{params, Connection, TransactionBehavior};
+use sentinel_core::clock::Millis;
+use sentinel_core::id::EventRowId;
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::time::Duration;
+
+/// The statements of a batch, built once per connection (placeholders `?N`, so a value may
+/// be used twice).
+struct Statements {
+    upsert_incident: String,
+    insert_event: String,
+}
+
+impl Statements {
+    fn new() -> Self {
+        Self {
+            upsert_incident: format!(
+                "INSERT INTO incidents ({INCIDENT_COLUMNS}) VALUES ({}) {INCIDENT_UPSERT_TAIL}",
+                numbered(super::plan::INCIDENT_COLUMN_COUNT)
+            ),
+            insert_event: format!(
+                "INSERT INTO events ({EVENT_COLUMNS}) VALUES ({}) \
+                 ON CONFLICT (service_id, event_id) DO NOTHING",
+                numbered(super::plan::EVENT_COLUMN_COUNT)
+            ),
+        }
+    }
+}
+
+/// An empty status means "keep the stored one" (a status this build does not know).
+const UPDATE_INCIDENT: &str = "UPDATE incidents SET \
+    status = CASE WHEN ?2 = '' THEN status ELSE ?2 END, \
+    occurrence_count = ?3, first_seen = ?4, last_seen = ?5, release = ?6, environment = ?7, \
+    regression_count = ?8, resolved_at = ?9, updated_at = ?10 WHERE id = ?1";
+const UPSERT_HOURLY: &str = "INSERT INTO incident_hourly (incident_id, hour, count) \
+    VALUES (?1, ?2, ?3) ON CONFLICT (incident_id, hour) DO UPDATE \
+    SET count = incident_hourly.count + excluded.count";
+const UPSERT_TAG: &str = "INSERT INTO incident_tags (incident_id, key, value, count, last_seen) \
+    VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (incident_id, key, value) DO UPDATE \
+    SET count = incident_tags.count + excluded.count, \
+    last_seen = MAX(incident_tags.last_seen, excluded.last_seen)";
+const DELETE_EMPTY_INCIDENT: &str = "DELETE FROM incidents WHERE id = ?1 AND occurrence_count = 0";
+
+/// What one batch wrote.
+#[derive(Debug)]
+pub struct BatchWritten {
+    /// One per event, in input order.
+    pub outcomes: Vec<EventOutcome>,
+    /// Jobs inserted (those whose dedup key was already taken are not counted).
+    pub jobs_enqueued: usize,
+}
+
+/// A SQLite connection for the ingest writer's thread. Not `Sync`: one thread owns it.
+pub struct SqliteIngestConnection {
+    conn: Connection,
+    statements: Statements,
+    compressor: PayloadCompressor,
+}
+
+impl std::fmt::Debug for SqliteIngestConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteIngestConnection")
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteIngestConnection {
+    /// Opens the (already migrated) database file with the settings of the store's own
+    /// connections.
+    pub(crate) fn open(path: &Path, busy_timeout: Duration) -> StoreResult<Self> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(busy_timeout)?;
+        // Same settings as the sqlx pools (see `db.rs`): WAL with checkpoints in the
+        // background, NORMAL sync (durable at each WAL commit on this file system's order).
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+             PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; \
+             PRAGMA cache_size = -32000; PRAGMA wal_autocheckpoint = 20000;",
+        )?;
+        conn.set_prepared_statement_cache_capacity(32);
+        Ok(Self {
+            conn,
+            statements: Statements::new(),
+            compressor: PayloadCompressor::new()?,
+        })
+    }
+
+    /// Writes `events` and `check_ins` in one `BEGIN IMMEDIATE` transaction, with the jobs
+    /// that `jobs_for` derives from the events' outcomes, and commits. On any error the
+    /// transaction is rolled back and nothing of the batch is stored.
+    pub fn write_batch(
+        &mut self,
+        events: &[NewEvent],
+        check_ins: &[NewCheckIn],
+        now: Millis,
+        jobs_for: impl FnOnce(&[NewEvent], &[EventOutcome]) -> Vec<NewJob>,
+    ) -> StoreResult<BatchWritten> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let outcomes = write_events(&tx, &self.statements, &mut self.compressor, events, now)?;
+        if !check_ins.is_empty() {
+            write_check_ins_on_sqlite(&tx, check_ins)?;
+        }
+        let mut jobs_enqueued = 0;
+        for job in jobs_for(events, &outcomes) {
+            jobs_enqueued += usize::from(enqueue_on_sqlite(&tx, &job, now)?);
+        }
+        tx.commit()?;
+        Ok(BatchWritten {
+            outcomes,
+            jobs_enqueued,
+        })
+    }
+}
+
+fn write_events(
+    conn: &Connection,
+    statements: &Statements,
+    compressor: &mut PayloadCompressor,
+    events: &[NewEvent],
+    now: Millis,
+) -> StoreResult<Vec<EventOutcome>> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    let plan = BatchPlan::new(events);
+
+    let mut new_ids = HashSet::with_capacity(plan.groups.len());
+    let mut found = Vec::with_capacity(plan.groups.len());
+    let mut upsert = conn.prepare_cached(&statements.upsert_incident)?;
+    for members in plan.groups.values() {
+        let Some(row) = NewIncidentRow::for_group(events, members, now) else {
+            continue;
+        };
+        let Some(seed) = &row.event.incident else {
+            continue;
+        };
+        let incident = upsert.query_row(
+            params![
+                row.id,
+                row.event.org_id.as_str(),
+                row.event.service_id.as_str(),
+                seed.fingerprint,
+                seed.grouping_version,
+                seed.title,
+                seed.culprit,
+                seed.error_class.as_str(),
+                seed.error_type,
+                seed.message,
+                NewIncidentRow::status(),
+                seed.severity,
+                seed.quiet,
+                0_i64,
+                row.first_seen,
+                row.last_seen,
+                row.event.release,
+                row.event.environment,
+                seed.trigger_route,
+                row.event.trace_id,
+                0_i64,
+                row.now,
+            ],
+            |r| {
+                Ok(FoundIncident {
+                    id: r.get(0)?,
+                    service_id: r.get(1)?,
+                    fingerprint: r.get(2)?,
+                    status: r.get(3)?,
+                    quiet: r.get(4)?,
+                    occurrence_count: r.get(5)?,
+                    first_seen: r.get(6)?,
+                    last_seen: r.get(7)?,
+                    release: r.get(8)?,
+                    environment: r.get(9)?,
+                    regression_count: r.get(10)?,
+                    resolved_at: r.get(11)?,
+                    created: false,
+                })
+            },
+        )?;
+        new_ids.insert(row.id);
+        found.push(incident);
+    }
+    let incidents = in_group_order(&plan.groups, found, &new_ids)?;
+
+    let incident_of = plan.incident_of(&incidents);
+    let mut inserted = HashMap::with_capacity(plan.candidates.len());
+    let mut insert = conn.prepare_cached(&statements.insert_event)?;
+    for index in plan.insert_order(events) {
+        let row = EventRowValues::new(compressor, events, index)?;
+        let event = &events[index];
+        let changed = insert.execute(params![
+            row.id,
+            event.org_id.as_str(),
+            event.service_id.as_str(),
+            incident_of.get(&index).copied(),
+            event.event_id,
+            kind_str(event.kind),
+            event.received_at,
+            event.timestamp,
+            event.level.as_str(),
+            event.trace_id,
+            event.release,
+            event.environment,
+            event.transaction_name,
+            event.duration_ms,
+            row.tags,
+            row.payload,
+        ])?;
+        if changed > 0 {
+            inserted.insert(index, EventRowId::from_string(row.id));
+        }
+    }
+
+    let (outcomes, changes) = plan.settle(events, &incidents, inserted, now);
+    write_changes(conn, &changes)?;
+    Ok(outcomes)
+}
+
+fn write_changes(conn: &Connection, changes: &BatchChanges) -> StoreResult<()> {
+    let mut update = conn.prepare_cached(UPDATE_INCIDENT)?;
+    for IncidentUpdate {
+        id,
+        status,
+        occurrence_count,
+        first_seen,
+        last_seen,
+        release,
+        environment,
+        regression_count,
+        resolved_at,
+        updated_at,
+    } in &changes.incidents
+    {
+        update.execute(params![
+            id,
+            status,
+            occurrence_count,
+            first_seen,
+            last_seen,
+            release,
+            environment,
+            regression_count,
+            resolved_at,
+            updated_at,
+        ])?;
+    }
+    let mut hourly = conn.prepare_cached(UPSERT_HOURLY)?;
+    for ((incident_id, hour), count) in &changes.hourly {
+        hourly.execute(params![incident_id, hour, count])?;
+    }
+    let mut tag = conn.prepare_cached(UPSERT_TAG)?;
+    for ((incident_id, key, value), (count, last_seen)) in &changes.tags {
+        tag.execute(params![incident_id, key, value, count, last_seen])?;
+    }
+    let mut delete = conn.prepare_cached(DELETE_EMPTY_INCIDENT)?;
+    for id in &changes.empty_created {
+        delete.execute(params![id])?;
+    }
+    Ok(())
+}
+
+/// `?1, ?2, …, ?n`.
+fn numbered(count: usize) -> String {
+    (1..=count)
+        .map(|n| format!("?{n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbered_placeholders_count_from_one() {
+        assert_eq!(numbered(3), "?1, ?2, ?3");
+    }
+}
