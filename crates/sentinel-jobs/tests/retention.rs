@@ -48,7 +48,8 @@ async fn expired_events_go_and_incidents_keep_their_counts(test: TestStore) {
         transaction_name: None,
         duration_ms: None,
         tags: vec![("region".into(), "eu".into())],
-        payload: br#"{"event_id":"x"}"#.to_vec(),
+        payload: sentinel_store::incidents::CompressedPayload::compress(br#"{"event_id":"x"}"#)
+            .unwrap(),
         incident: Some(IncidentSeed {
             fingerprint: "f".repeat(64),
             grouping_version: 1,

@@ -11,7 +11,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use sentinel_core::event::{Event, EventKind, Exception, Frame, Level, Mechanism};
 use sentinel_core::id::{OrgId, ServiceId};
 use sentinel_core::incident::ErrorClass;
-use sentinel_store::incidents::{write_events, IncidentSeed, NewEvent};
+use sentinel_store::incidents::{write_events, CompressedPayload, IncidentSeed, NewEvent};
 use sentinel_store::{Store, Tx};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -68,7 +68,7 @@ fn batch(org: &OrgId, service: &ServiceId, size: usize) -> Vec<NewEvent> {
             NewEvent {
                 org_id: org.clone(),
                 service_id: service.clone(),
-                payload: payload(&event_id),
+                payload: CompressedPayload::compress(&payload(&event_id)).expect("compress"),
                 event_id,
                 kind: EventKind::Error,
                 received_at: 1_704_067_200_000 + n as i64,

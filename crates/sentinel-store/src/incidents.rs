@@ -23,6 +23,7 @@ mod status;
 mod write;
 
 pub use check_ins::{write_check_ins, NewCheckIn};
+pub use codec::CompressedPayload;
 pub use cursor::{check_event_cursor, InvalidCursor};
 pub use direct::{BatchWritten, SqliteIngestConnection};
 pub use events::MAX_EVENT_PAGE;

@@ -14,7 +14,7 @@ use sentinel_core::event::{
 use sentinel_core::id::{IncidentId, OrgId, ServiceId};
 use sentinel_core::incident::{ErrorClass, IncidentStatus};
 use sentinel_core::role::Role;
-use sentinel_store::incidents::{write_events, IncidentSeed, NewEvent};
+use sentinel_store::incidents::{write_events, CompressedPayload, IncidentSeed, NewEvent};
 use sentinel_store::tenancy::{NewOrganization, NewService, NewUser};
 use sentinel_store::Store;
 use sentinel_web::auth::password::{hash_password_with, HashCost};
@@ -265,7 +265,7 @@ fn error_event(
             ("release".into(), "shop@2.1.0".into()),
             ("environment".into(), "production".into()),
         ],
-        payload: serde_json::to_vec(&event).unwrap(),
+        payload: CompressedPayload::compress(&serde_json::to_vec(&event).unwrap()).unwrap(),
         incident: Some(IncidentSeed {
             fingerprint: fingerprint.into(),
             grouping_version: 1,

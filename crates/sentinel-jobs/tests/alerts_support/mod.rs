@@ -19,7 +19,9 @@ use sentinel_integrations::{HttpOptions, HttpTransport, SmtpOptions};
 use sentinel_jobs::kinds::channels::ClientDeps;
 use sentinel_jobs::kinds::AlertDeps;
 use sentinel_store::alerts::NewChannel;
-use sentinel_store::incidents::{write_events, EventOutcome, IncidentSeed, NewEvent};
+use sentinel_store::incidents::{
+    write_events, CompressedPayload, EventOutcome, IncidentSeed, NewEvent,
+};
 use sentinel_store::tenancy::{NewOrganization, NewService};
 use sentinel_store::Store;
 use serde_json::{json, Value};
@@ -89,10 +91,13 @@ pub fn error_event(org: &OrgId, service: &ServiceId, fingerprint: &str, at: Mill
         transaction_name: None,
         duration_ms: None,
         tags: vec![],
-        payload: serde_json::to_vec(&Event {
-            event_id,
-            ..Event::default()
-        })
+        payload: CompressedPayload::compress(
+            &serde_json::to_vec(&Event {
+                event_id,
+                ..Event::default()
+            })
+            .unwrap(),
+        )
         .unwrap(),
         incident: Some(IncidentSeed {
             fingerprint: fingerprint.to_string(),

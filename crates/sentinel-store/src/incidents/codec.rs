@@ -4,25 +4,47 @@
 use crate::StoreError;
 use sentinel_core::event::{EventKind, Level};
 use sentinel_core::incident::{ErrorClass, IncidentStatus};
+use std::cell::RefCell;
 
-/// zstd level 1: most of the size win of higher levels on JSON, at a fraction of the time,
-/// which matters because compression runs while the ingest writer holds the write lock.
+/// zstd level 1: most of the size win of higher levels on JSON, at a fraction of the time.
 const PAYLOAD_LEVEL: i32 = 1;
 
-/// Compresses event payloads, reusing one zstd context for a whole batch.
-pub(super) struct PayloadCompressor(zstd::bulk::Compressor<'static>);
+/// An event's normalised JSON, compressed for storage.
+///
+/// The ingest handlers compress each event before handing it to the writer, so the work
+/// runs on all cores in parallel rather than inside the single writer's transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompressedPayload(Vec<u8>);
 
-impl PayloadCompressor {
-    pub(super) fn new() -> Result<Self, StoreError> {
-        zstd::bulk::Compressor::new(PAYLOAD_LEVEL)
-            .map(Self)
-            .map_err(|err| StoreError::Corrupt(format!("zstd compressor: {err}")))
+thread_local! {
+    /// One zstd context per thread, reused: making one per event costs more than compressing
+    /// a small event.
+    static COMPRESSOR: RefCell<Option<zstd::bulk::Compressor<'static>>> =
+        const { RefCell::new(None) };
+}
+
+impl CompressedPayload {
+    /// Compresses `json` on the calling thread.
+    pub fn compress(json: &[u8]) -> Result<Self, StoreError> {
+        COMPRESSOR.with(|cell| {
+            let mut slot = cell.borrow_mut();
+            let compressor = match slot.as_mut() {
+                Some(compressor) => compressor,
+                None => slot.insert(
+                    zstd::bulk::Compressor::new(PAYLOAD_LEVEL)
+                        .map_err(|err| StoreError::Corrupt(format!("zstd compressor: {err}")))?,
+                ),
+            };
+            compressor
+                .compress(json)
+                .map(Self)
+                .map_err(|err| StoreError::Corrupt(format!("compress event payload: {err}")))
+        })
     }
 
-    pub(super) fn compress(&mut self, payload: &[u8]) -> Result<Vec<u8>, StoreError> {
-        self.0
-            .compress(payload)
-            .map_err(|err| StoreError::Corrupt(format!("compress event payload: {err}")))
+    /// The stored bytes.
+    pub(super) fn as_bytes(&self) -> &[u8] {
+        &self.0
     }
 }
 
@@ -87,15 +109,16 @@ mod tests {
         let json =
             br#"{"event_id":"abc","message":"the same words the same words the same words"}"#
                 .repeat(20);
-        let mut compressor = PayloadCompressor::new().unwrap();
-        let stored = compressor.compress(&json).unwrap();
+        let stored = CompressedPayload::compress(&json).unwrap();
         assert!(
-            stored.len() < json.len() / 4,
+            stored.as_bytes().len() < json.len() / 4,
             "{} vs {}",
-            stored.len(),
+            stored.as_bytes().len(),
             json.len()
         );
-        assert_eq!(decompress(&stored).unwrap(), json);
+        assert_eq!(decompress(stored.as_bytes()).unwrap(), json);
+        // The thread's reused context gives the same bytes again.
+        assert_eq!(CompressedPayload::compress(&json).unwrap(), stored);
         assert!(decompress(b"not zstd").is_err());
     }
 

@@ -11,7 +11,7 @@
 
 use super::batch::{BatchChanges, IncidentUpdate};
 use super::check_ins::{write_check_ins_on_sqlite, NewCheckIn};
-use super::codec::{kind_str, PayloadCompressor};
+use super::codec::kind_str;
 use super::plan::{
     BatchPlan, EventRowValues, NewIncidentRow, EVENT_COLUMNS, INCIDENT_COLUMNS,
     INCIDENT_UPSERT_TAIL,
@@ -76,7 +76,6 @@ pub struct BatchWritten {
 pub struct SqliteIngestConnection {
     conn: Connection,
     statements: Statements,
-    compressor: PayloadCompressor,
 }
 
 impl std::fmt::Debug for SqliteIngestConnection {
@@ -103,7 +102,6 @@ impl SqliteIngestConnection {
         Ok(Self {
             conn,
             statements: Statements::new(),
-            compressor: PayloadCompressor::new()?,
         })
     }
 
@@ -120,7 +118,7 @@ impl SqliteIngestConnection {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let outcomes = write_events(&tx, &self.statements, &mut self.compressor, events, now)?;
+        let outcomes = write_events(&tx, &self.statements, events, now)?;
         if !check_ins.is_empty() {
             write_check_ins_on_sqlite(&tx, check_ins)?;
         }
@@ -139,7 +137,6 @@ impl SqliteIngestConnection {
 fn write_events(
     conn: &Connection,
     statements: &Statements,
-    compressor: &mut PayloadCompressor,
     events: &[NewEvent],
     now: Millis,
 ) -> StoreResult<Vec<EventOutcome>> {
@@ -210,7 +207,7 @@ fn write_events(
     let mut inserted = HashMap::with_capacity(plan.candidates.len());
     let mut insert = conn.prepare_cached(&statements.insert_event)?;
     for index in plan.insert_order(events) {
-        let row = EventRowValues::new(compressor, events, index)?;
+        let row = EventRowValues::new(events, index);
         let event = &events[index];
         let changed = insert.execute(params![
             row.id,
@@ -228,7 +225,7 @@ fn write_events(
             event.transaction_name,
             event.duration_ms,
             row.tags,
-            row.payload,
+            event.payload.as_bytes(),
         ])?;
         if changed > 0 {
             inserted.insert(index, EventRowId::from_string(row.id));

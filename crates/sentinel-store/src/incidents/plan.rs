@@ -4,9 +4,8 @@
 //! rows, and what the new events change once the database has said which were new.
 
 use super::batch::BatchChanges;
-use super::codec::{tags_json, PayloadCompressor};
+use super::codec::tags_json;
 use super::write::{EventOutcome, FoundIncident, NewEvent};
-use crate::StoreResult;
 use sentinel_core::clock::Millis;
 use sentinel_core::id::{EventRowId, IncidentId};
 use sentinel_core::incident::IncidentStatus;
@@ -155,26 +154,19 @@ impl<'a> NewIncidentRow<'a> {
     }
 }
 
-/// The stored form of one event: its row id, compressed payload and tags.
+/// The stored form of one event besides its own fields: its row id and tags.
 pub(super) struct EventRowValues {
     pub(super) index: usize,
     pub(super) id: String,
-    pub(super) payload: Vec<u8>,
     pub(super) tags: String,
 }
 
 impl EventRowValues {
-    pub(super) fn new(
-        compressor: &mut PayloadCompressor,
-        events: &[NewEvent],
-        index: usize,
-    ) -> StoreResult<Self> {
-        let event = &events[index];
-        Ok(Self {
+    pub(super) fn new(events: &[NewEvent], index: usize) -> Self {
+        Self {
             index,
             id: EventRowId::generate().into_string(),
-            payload: compressor.compress(&event.payload)?,
-            tags: tags_json(&event.tags),
-        })
+            tags: tags_json(&events[index].tags),
+        }
     }
 }

@@ -14,7 +14,7 @@
 //!    events and written with one statement per table.
 
 use super::batch::{delete_empty_incidents, update_incidents, upsert_hourly, upsert_tags};
-use super::codec::{kind_str, PayloadCompressor};
+use super::codec::{kind_str, CompressedPayload};
 use super::plan::{
     BatchPlan, EventRowValues, GroupKey, NewIncidentRow, EVENT_COLUMNS, EVENT_COLUMN_COUNT,
     INCIDENT_COLUMNS, INCIDENT_COLUMN_COUNT, INCIDENT_UPSERT_TAIL,
@@ -44,8 +44,8 @@ pub struct NewEvent {
     pub transaction_name: Option<String>,
     pub duration_ms: Option<f64>,
     pub tags: Vec<(String, String)>,
-    /// JSON of the normalised event. Compressed here.
-    pub payload: Vec<u8>,
+    /// JSON of the normalised event, compressed by the caller.
+    pub payload: CompressedPayload,
     /// `None` for events that make no incident (transactions).
     pub incident: Option<IncidentSeed>,
 }
@@ -234,13 +234,12 @@ async fn insert_events(
 ) -> StoreResult<HashMap<usize, EventRowId>> {
     let incident_of = plan.incident_of(incidents);
     let order = plan.insert_order(events);
-    let mut compressor = PayloadCompressor::new()?;
     let mut inserted = HashMap::with_capacity(order.len());
     for chunk in order.chunks(ROWS_PER_STATEMENT) {
         let rows = chunk
             .iter()
-            .map(|index| EventRowValues::new(&mut compressor, events, *index))
-            .collect::<StoreResult<Vec<_>>>()?;
+            .map(|index| EventRowValues::new(events, *index))
+            .collect::<Vec<_>>();
         let by_id: HashMap<&str, usize> = rows.iter().map(|r| (r.id.as_str(), r.index)).collect();
         let sql = format!(
             "INSERT INTO events ({EVENT_COLUMNS}) VALUES {} \
@@ -267,7 +266,7 @@ async fn insert_events(
                     .bind(event.transaction_name.as_deref())
                     .bind(event.duration_ms)
                     .bind(row.tags.as_str())
-                    .bind(row.payload.as_slice());
+                    .bind(event.payload.as_bytes());
             }
             query.fetch_all(&mut *conn).await?
         });

@@ -6,7 +6,9 @@ use sentinel_core::clock::Millis;
 use sentinel_core::event::{Event, EventKind, Level, Message};
 use sentinel_core::id::{OrgId, ServiceId};
 use sentinel_core::incident::ErrorClass;
-use sentinel_store::incidents::{write_events, EventOutcome, IncidentSeed, NewEvent};
+use sentinel_store::incidents::{
+    write_events, CompressedPayload, EventOutcome, IncidentSeed, NewEvent,
+};
 use sentinel_store::{Store, Tx};
 use std::sync::atomic::{AtomicI64, Ordering};
 
@@ -103,7 +105,8 @@ pub fn error_event(
         transaction_name: None,
         duration_ms: None,
         tags: vec![("browser".to_string(), "Firefox".to_string())],
-        payload: payload(event_id, &format!("boom in {fingerprint}")),
+        payload: CompressedPayload::compress(&payload(event_id, &format!("boom in {fingerprint}")))
+            .unwrap(),
         incident: Some(seed(fingerprint, 1)),
     }
 }

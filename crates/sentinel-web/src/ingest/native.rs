@@ -66,10 +66,11 @@ async fn accept(
     }
     let event_id = native.event.event_id.clone();
     let row = prepare_event(&target, &state.ingest.scrubber, native.event, received_at)
-        .map_err(|e| ApiError::internal(format!("could not serialise event: {e}")))?;
+        .map_err(|e| ApiError::internal(e.to_string()))?;
     let request = super::writer::WriteRequest {
         events: vec![row],
         check_ins: Vec::new(),
+        preparing: None,
     };
     state
         .ingest

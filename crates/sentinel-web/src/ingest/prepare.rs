@@ -10,7 +10,18 @@ use sentinel_core::clock::Millis;
 use sentinel_core::event::{Event, EventKind, Level};
 use sentinel_core::fingerprint::fingerprint;
 use sentinel_core::scrub::Scrubber;
-use sentinel_store::incidents::{IncidentSeed, NewCheckIn, NewEvent};
+use sentinel_store::incidents::{CompressedPayload, IncidentSeed, NewCheckIn, NewEvent};
+use sentinel_store::StoreError;
+
+/// Why an accepted event could not be turned into its row (a server fault, never the
+/// client's).
+#[derive(Debug, thiserror::Error)]
+pub enum PrepareError {
+    #[error("could not serialise event: {0}")]
+    Serialise(#[from] serde_json::Error),
+    #[error("could not compress event: {0}")]
+    Compress(#[from] StoreError),
+}
 
 /// Longest title or message kept on an incident.
 const MAX_SUMMARY_CHARS: usize = 1_000;
@@ -21,13 +32,14 @@ pub fn prepare_event(
     scrubber: &Scrubber,
     mut event: Event,
     received_at: Millis,
-) -> Result<NewEvent, serde_json::Error> {
+) -> Result<NewEvent, PrepareError> {
     scrubber.scrub(&mut event);
     let incident = match event.kind {
         EventKind::Error => Some(incident_seed(target, &event)),
         EventKind::Transaction => None,
     };
-    let payload = serde_json::to_vec(&event)?;
+    // Compressed here, on the handler's thread, so the single writer does not have to.
+    let payload = CompressedPayload::compress(&serde_json::to_vec(&event)?)?;
     Ok(NewEvent {
         org_id: target.org_id.clone(),
         service_id: target.service_id.clone(),

@@ -21,7 +21,7 @@ use sentinel_store::{Backend, Store, StoreError};
 use serde_json::json;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, watch, Mutex, Notify};
 
 /// What one request asks the writer to store.
@@ -29,6 +29,19 @@ use tokio::sync::{mpsc, oneshot, watch, Mutex, Notify};
 pub struct WriteRequest {
     pub events: Vec<NewEvent>,
     pub check_ins: Vec<NewCheckIn>,
+    /// The handler's mark (see [`IngestWriter::preparing`]), released on submission.
+    pub preparing: Option<Preparing>,
+}
+
+/// A request on its way to the writer: from the start of its handler until it is
+/// submitted or refused. While any exist, the writer may wait a moment to batch them.
+#[derive(Debug)]
+pub struct Preparing(Arc<AtomicUsize>);
+
+impl Drop for Preparing {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl WriteRequest {
@@ -68,6 +81,8 @@ pub struct WriterOptions {
     pub queue_capacity: usize,
     /// Most events in one transaction.
     pub max_batch_events: usize,
+    /// How long a batch may wait for requests that handlers are still preparing.
+    pub linger: Duration,
 }
 
 impl Default for WriterOptions {
@@ -75,6 +90,7 @@ impl Default for WriterOptions {
         Self {
             queue_capacity: 4096,
             max_batch_events: 1000,
+            linger: Duration::from_millis(2),
         }
     }
 }
@@ -88,6 +104,8 @@ struct WriterCounters {
     requests: AtomicU64,
     events: AtomicU64,
     busy_micros: AtomicU64,
+    /// Requests taken off the queue (ahead of `requests`, which counts answered ones).
+    taken: AtomicU64,
 }
 
 /// A reading of the writer's counters.
@@ -114,6 +132,8 @@ pub struct IngestWriter {
     sender: mpsc::Sender<Pending>,
     depth: Arc<AtomicUsize>,
     counters: Arc<WriterCounters>,
+    /// Requests between the start of their handler and their submission.
+    preparing: Arc<AtomicUsize>,
     stop: Arc<watch::Sender<bool>>,
     /// Resolves when the writer task has finished.
     finished: Arc<Mutex<Option<oneshot::Receiver<()>>>>,
@@ -134,6 +154,7 @@ impl IngestWriter {
         let (stop, stopped) = watch::channel(false);
         let depth = Arc::new(AtomicUsize::new(0));
         let counters = Arc::new(WriterCounters::default());
+        let preparing = Arc::new(AtomicUsize::new(0));
         let task = WriterTask {
             store,
             clock,
@@ -143,12 +164,15 @@ impl IngestWriter {
             counters: counters.clone(),
             jobs_waker,
             sqlite: None,
+            preparing: preparing.clone(),
+            last_batch_requests: 0,
         };
         let finished = task.start(stopped);
         Self {
             sender,
             depth,
             counters,
+            preparing,
             stop: Arc::new(stop),
             finished: Arc::new(Mutex::new(Some(finished))),
         }
@@ -163,19 +187,33 @@ impl IngestWriter {
         }
     }
 
+    /// Marks a request as coming: call it when its handler starts, and put the mark in the
+    /// [`WriteRequest`].
+    pub fn preparing(&self) -> Preparing {
+        self.preparing.fetch_add(1, Ordering::Relaxed);
+        Preparing(self.preparing.clone())
+    }
+
     /// Queues a request and waits until it is committed.
-    pub async fn submit(&self, request: WriteRequest) -> Result<Vec<EventOutcome>, WriteError> {
+    pub async fn submit(&self, mut request: WriteRequest) -> Result<Vec<EventOutcome>, WriteError> {
+        // Released before queueing, so a writer that sees no request in preparation has
+        // this one in its queue already.
+        drop(request.preparing.take());
         if request.is_empty() {
             return Ok(Vec::new());
         }
         let (reply, answer) = oneshot::channel();
+        // Counted before sending, so the writer's decrement can never come first.
+        self.depth.fetch_add(1, Ordering::Relaxed);
         self.sender
             .try_send(Pending { request, reply })
-            .map_err(|err| match err {
-                mpsc::error::TrySendError::Full(_) => WriteError::QueueFull,
-                mpsc::error::TrySendError::Closed(_) => WriteError::Stopped,
+            .map_err(|err| {
+                self.depth.fetch_sub(1, Ordering::Relaxed);
+                match err {
+                    mpsc::error::TrySendError::Full(_) => WriteError::QueueFull,
+                    mpsc::error::TrySendError::Closed(_) => WriteError::Stopped,
+                }
             })?;
-        self.depth.fetch_add(1, Ordering::Relaxed);
         answer.await.map_err(|_| WriteError::Stopped)?
     }
 
@@ -207,6 +245,9 @@ struct WriterTask {
     /// `None` on PostgreSQL, and on SQLite if the writer shares the main runtime (a blocking
     /// call there would stall the HTTP handlers).
     sqlite: Option<Box<SqliteIngestConnection>>,
+    preparing: Arc<AtomicUsize>,
+    /// Requests in the previous batch: how many the next one expects.
+    last_batch_requests: usize,
 }
 
 impl WriterTask {
@@ -297,6 +338,7 @@ impl WriterTask {
                 }
             }
         };
+        self.counters.taken.fetch_add(1, Ordering::Relaxed);
         let mut events = first.request.events.len();
         let mut batch = vec![first];
         while events < self.options.max_batch_events {
@@ -308,6 +350,27 @@ impl WriterTask {
                 Err(_) => break,
             }
         }
+        // Under load, more requests are moments away: the clients the last batch answered
+        // send their next ones, and handlers are preparing others. Waiting for them (never
+        // longer than the linger) makes one larger batch instead of several small ones. A
+        // batch's cost is mostly the pages it dirties, and the events of one batch share
+        // many of them (incident rows and indexes, rollups, the tail of the events table).
+        // The wait expects as many requests as the last batch had, so a lone client is
+        // never kept waiting and a shrinking load costs one linger at most.
+        let expected = self.last_batch_requests;
+        let deadline = tokio::time::Instant::now() + self.options.linger;
+        while events < self.options.max_batch_events
+            && (batch.len() < expected || self.preparing.load(Ordering::Relaxed) > 0)
+        {
+            match tokio::time::timeout_at(deadline, receiver.recv()).await {
+                Ok(Some(next)) => {
+                    events += next.request.events.len();
+                    batch.push(next);
+                }
+                _ => break,
+            }
+        }
+        self.last_batch_requests = batch.len();
         Some(batch)
     }
 
@@ -456,4 +519,93 @@ fn consequences(events: &[NewEvent], outcomes: &[EventOutcome]) -> Vec<NewJob> {
         }
     }
     jobs
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use sentinel_core::clock::{Clock, ManualClock, SystemClock};
+    use sentinel_store::tenancy::{NewOrganization, NewService};
+
+    fn check_in(service: &sentinel_store::tenancy::Service, id: &str) -> NewCheckIn {
+        NewCheckIn {
+            org_id: service.org_id.clone(),
+            service_id: service.id.clone(),
+            check_in_id: id.to_string(),
+            monitor_slug: "nightly".to_string(),
+            status: "ok".to_string(),
+            duration_ms: None,
+            environment: None,
+            monitor_config: None,
+            received_at: 0,
+        }
+    }
+
+    /// A request already queued waits for the one a handler is still preparing, and the
+    /// two commit as one batch; the wait ends when the second arrives, not at the linger.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_batch_waits_for_requests_being_prepared() {
+        let test = sentinel_store::testing::sqlite().await;
+        let org = test
+            .store
+            .create_organization(
+                &NewOrganization {
+                    slug: "acme".into(),
+                    name: "Acme".into(),
+                },
+                0,
+            )
+            .await
+            .unwrap();
+        let service = test
+            .store
+            .create_service(
+                &org.id,
+                &NewService {
+                    name: "api".into(),
+                    platform: "python".into(),
+                },
+                0,
+            )
+            .await
+            .unwrap();
+        let options = WriterOptions {
+            // Far longer than the test may take: it passes only if the wait ends early.
+            linger: Duration::from_secs(3600),
+            ..WriterOptions::default()
+        };
+        let clock: SharedClock = Arc::new(ManualClock::new(SystemClock.now_ms()));
+        let writer = IngestWriter::spawn(test.store.clone(), clock, options, None);
+
+        let mark = writer.preparing();
+        let first = tokio::spawn({
+            let writer = writer.clone();
+            let request = WriteRequest {
+                check_ins: vec![check_in(&service, "a")],
+                ..WriteRequest::default()
+            };
+            async move { writer.submit(request).await }
+        });
+        // Once the writer has taken the first request, it waits for the marked one.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while writer.counters.taken.load(Ordering::Relaxed) == 0 {
+            assert!(
+                Instant::now() < deadline,
+                "the writer never took the request"
+            );
+            tokio::task::yield_now().await;
+        }
+        let second = writer.submit(WriteRequest {
+            check_ins: vec![check_in(&service, "b")],
+            preparing: Some(mark),
+            ..WriteRequest::default()
+        });
+        second.await.unwrap();
+        first.await.unwrap().unwrap();
+
+        let stats = writer.stats();
+        assert_eq!((stats.batches, stats.requests), (1, 2));
+        writer.shutdown().await;
+    }
 }

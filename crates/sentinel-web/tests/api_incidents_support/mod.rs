@@ -11,7 +11,9 @@ use sentinel_core::event::{Event, EventKind, Exception, Frame, Level};
 use sentinel_core::id::{OrgId, ServiceId};
 use sentinel_core::incident::ErrorClass;
 use sentinel_core::role::Role;
-use sentinel_store::incidents::{write_events, EventOutcome, IncidentSeed, NewEvent};
+use sentinel_store::incidents::{
+    write_events, CompressedPayload, EventOutcome, IncidentSeed, NewEvent,
+};
 use sentinel_store::tenancy::{NewApiKey, NewOrganization, NewService};
 use sentinel_store::Store;
 use sentinel_web::state::WebSettings;
@@ -183,7 +185,7 @@ pub fn error_event(
         transaction_name: Some("/api/billing".into()),
         duration_ms: None,
         tags: vec![("browser".into(), "Firefox".into())],
-        payload: serde_json::to_vec(&event).unwrap(),
+        payload: CompressedPayload::compress(&serde_json::to_vec(&event).unwrap()).unwrap(),
         incident: Some(IncidentSeed {
             fingerprint: fingerprint.to_string(),
             grouping_version: 1,

@@ -11,7 +11,7 @@ use sentinel_core::event::{Event, EventKind, Exception, Frame, Level, Mechanism}
 use sentinel_core::id::{IncidentId, OrgId, ServiceId};
 use sentinel_core::incident::{ErrorClass, IncidentStatus};
 use sentinel_core::role::Role;
-use sentinel_store::incidents::{write_events, IncidentSeed, NewEvent};
+use sentinel_store::incidents::{write_events, CompressedPayload, IncidentSeed, NewEvent};
 use sentinel_store::tenancy::{NewOrganization, NewService, NewUser};
 use sentinel_store::Store;
 use std::time::{Duration, Instant};
@@ -115,7 +115,7 @@ pub async fn seed(store: &Store, now: Millis, options: &SeedOptions) -> anyhow::
                 index as u64,
                 n,
                 received_at,
-            ));
+            )?);
             if batch.len() >= BATCH {
                 written += flush(store, &mut batch, now, &mut created).await?;
             }
@@ -240,7 +240,7 @@ fn seed_event(
     incident: u64,
     n: u64,
     at: Millis,
-) -> NewEvent {
+) -> anyhow::Result<NewEvent> {
     let (ty, message, class) = TYPES[(incident % TYPES.len() as u64) as usize];
     let module = format!("app/module_{}.py", incident % 97);
     let function = format!("handle_{incident}");
@@ -301,7 +301,7 @@ fn seed_event(
         )],
         ..Default::default()
     };
-    NewEvent {
+    Ok(NewEvent {
         org_id: org.clone(),
         service_id: service.clone(),
         event_id: event.event_id.clone(),
@@ -319,7 +319,7 @@ fn seed_event(
             ("release".into(), release),
             ("environment".into(), environment.into()),
         ],
-        payload: serde_json::to_vec(&event).unwrap_or_default(),
+        payload: CompressedPayload::compress(&serde_json::to_vec(&event)?)?,
         incident: Some(IncidentSeed {
             fingerprint: format!("seed-{run}-{incident}"),
             grouping_version: 1,
@@ -333,7 +333,7 @@ fn seed_event(
             min_occurrences: 1,
             trigger_route: Some(format!("/api/v1/items/{}", incident % 50)),
         }),
-    }
+    })
 }
 
 #[cfg(test)]
