@@ -81,7 +81,9 @@ pub struct WriterOptions {
     pub queue_capacity: usize,
     /// Most events in one transaction.
     pub max_batch_events: usize,
-    /// How long a batch may wait for requests that handlers are still preparing.
+    /// How long a SQLite batch may wait for more requests on their way. PostgreSQL batches
+    /// never wait: their cost is round trips rather than pages, and waiting only idled the
+    /// single writer (2,872 against 3,290–3,398 events/s in the ingest bench).
     pub linger: Duration,
 }
 
@@ -358,7 +360,11 @@ impl WriterTask {
         // The wait expects as many requests as the last batch had, so a lone client is
         // never kept waiting and a shrinking load costs one linger at most.
         let expected = self.last_batch_requests;
-        let deadline = tokio::time::Instant::now() + self.options.linger;
+        let linger = match self.store.backend() {
+            Backend::Sqlite => self.options.linger,
+            Backend::Postgres => Duration::ZERO,
+        };
+        let deadline = tokio::time::Instant::now() + linger;
         while events < self.options.max_batch_events
             && (batch.len() < expected || self.preparing.load(Ordering::Relaxed) > 0)
         {
