@@ -285,21 +285,27 @@ impl Store {
 
     /// Creates a PostgreSQL schema (benchmarks and tests give each run a schema of its own).
     pub async fn create_pg_schema(&self, name: &str) -> StoreResult<()> {
-        let valid = !name.is_empty()
-            && name
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
         let Pools::Postgres(pg) = &*self.pools else {
             return Err(StoreError::InvalidUrl(
                 "schemas exist only on PostgreSQL".into(),
             ));
         };
-        if !valid {
-            return Err(StoreError::InvalidUrl(format!(
-                "invalid schema name {name:?}"
-            )));
-        }
+        check_schema_name(name)?;
         sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {name}"))
+            .execute(pg)
+            .await?;
+        Ok(())
+    }
+
+    /// Drops a PostgreSQL schema made by [`Store::create_pg_schema`], with everything in it.
+    pub async fn drop_pg_schema(&self, name: &str) -> StoreResult<()> {
+        let Pools::Postgres(pg) = &*self.pools else {
+            return Err(StoreError::InvalidUrl(
+                "schemas exist only on PostgreSQL".into(),
+            ));
+        };
+        check_schema_name(name)?;
+        sqlx::query(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
             .execute(pg)
             .await?;
         Ok(())
@@ -360,6 +366,21 @@ impl Store {
             Pools::Postgres(pg) => Some(pg),
             Pools::Sqlite { .. } => None,
         }
+    }
+}
+
+/// Schema names are spliced into DDL, so only `[a-z0-9_]+` is accepted.
+fn check_schema_name(name: &str) -> StoreResult<()> {
+    let valid = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if valid {
+        Ok(())
+    } else {
+        Err(StoreError::InvalidUrl(format!(
+            "invalid schema name {name:?}"
+        )))
     }
 }
 

@@ -62,10 +62,11 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
 
 async fn ingest(args: &IngestBenchArgs) -> anyhow::Result<()> {
     let data_dir = tempfile::tempdir()?;
-    let database_url = match &args.postgres {
+    let schema = match &args.postgres {
         Some(url) => Some(fresh_pg_schema(url).await?),
         None => None,
     };
+    let database_url = schema.as_ref().map(|(_, url)| url.clone());
     let mut server = Server::start(args, data_dir.path().to_path_buf(), database_url.as_deref())?;
     let result = async {
         server.wait_ready(Duration::from_secs(30)).await?;
@@ -121,6 +122,12 @@ async fn ingest(args: &IngestBenchArgs) -> anyhow::Result<()> {
     }
     .await;
     server.stop();
+    if let (Some(url), Some((name, _))) = (&args.postgres, &schema) {
+        // A run leaves about a million rows behind; they are of no use afterwards.
+        if let Err(err) = drop_pg_schema(url, name).await {
+            eprintln!("could not drop the benchmark schema {name}: {err}");
+        }
+    }
     result
 }
 
@@ -219,16 +226,22 @@ impl std::fmt::Display for WriterReading {
     }
 }
 
-/// Creates a new schema in the given database and returns a URL that uses it.
-async fn fresh_pg_schema(url: &str) -> anyhow::Result<String> {
+/// Creates a new schema in the given database and returns its name and a URL that uses it.
+async fn fresh_pg_schema(url: &str) -> anyhow::Result<(String, String)> {
     let schema = format!("bench_{}", ulid::Ulid::new().to_string().to_lowercase());
     let store = sentinel_store::Store::connect(&sentinel_store::StoreOptions::new(url)).await?;
     store.create_pg_schema(&schema).await?;
     store.close().await;
     let separator = if url.contains('?') { '&' } else { '?' };
-    Ok(format!(
-        "{url}{separator}options=-c%20search_path%3D{schema}"
-    ))
+    let with_schema = format!("{url}{separator}options=-c%20search_path%3D{schema}");
+    Ok((schema, with_schema))
+}
+
+async fn drop_pg_schema(url: &str, schema: &str) -> anyhow::Result<()> {
+    let store = sentinel_store::Store::connect(&sentinel_store::StoreOptions::new(url)).await?;
+    let dropped = store.drop_pg_schema(schema).await;
+    store.close().await;
+    Ok(dropped?)
 }
 
 /// A `sentinel serve` child process.
