@@ -3,9 +3,9 @@
 //! events and then written with one multi-row statement per table.
 
 use super::codec::hour_of;
-use super::write::{value_rows, EventOutcome, FoundIncident, NewEvent, ROWS_PER_STATEMENT};
+use super::write::{value_rows_after, EventOutcome, FoundIncident, NewEvent, ROWS_PER_STATEMENT};
 use crate::db::tx;
-use crate::{StoreResult, Tx};
+use crate::{Backend, StoreResult, Tx};
 use sentinel_core::clock::Millis;
 use sentinel_core::id::IncidentId;
 use sentinel_core::incident::IncidentStatus;
@@ -162,94 +162,134 @@ fn truncate(text: &str, max_chars: usize) -> String {
 /// update keeps the stored one.
 const KEEP_STATUS: &str = "";
 
-pub(super) async fn update_incidents(tx: &mut Tx, updates: &[IncidentUpdate]) -> StoreResult<()> {
-    for chunk in updates.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "UPDATE incidents SET \
-             status = CASE WHEN v.column2 = '' THEN incidents.status ELSE v.column2 END, \
-             occurrence_count = v.column3, first_seen = v.column4, last_seen = v.column5, \
-             release = v.column6, environment = v.column7, regression_count = v.column8, \
-             resolved_at = v.column9, updated_at = v.column10 \
-             FROM (VALUES {}) AS v WHERE incidents.id = v.column1",
-            value_rows(tx.backend(), chunk.len(), 10)
-        );
-        tx!(tx, |conn| {
-            let mut query = sqlx::query(&sql);
-            for update in chunk {
-                query = query
-                    .bind(update.id.as_str())
-                    .bind(update.status)
-                    .bind(update.occurrence_count)
-                    .bind(update.first_seen)
-                    .bind(update.last_seen)
-                    .bind(update.release.as_deref())
-                    .bind(update.environment.as_deref())
-                    .bind(update.regression_count)
-                    .bind(update.resolved_at)
-                    .bind(update.updated_at);
-            }
-            query.execute(&mut *conn).await?;
-        });
-    }
-    Ok(())
-}
-
-pub(super) async fn upsert_hourly(
-    tx: &mut Tx,
-    hourly: &BTreeMap<(String, i64), i64>,
-) -> StoreResult<()> {
-    let rows: Vec<(&(String, i64), &i64)> = hourly.iter().collect();
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "INSERT INTO incident_hourly (incident_id, hour, count) VALUES {} \
-             ON CONFLICT (incident_id, hour) DO UPDATE \
-             SET count = incident_hourly.count + excluded.count",
-            value_rows(tx.backend(), chunk.len(), 3)
-        );
-        tx!(tx, |conn| {
-            let mut query = sqlx::query(&sql);
-            for ((incident_id, hour), count) in chunk {
-                query = query.bind(incident_id.as_str()).bind(*hour).bind(**count);
-            }
-            query.execute(&mut *conn).await?;
-        });
-    }
-    Ok(())
-}
-
 type TagKey = (String, String, String);
 
-pub(super) async fn upsert_tags(
-    tx: &mut Tx,
-    tags: &BTreeMap<TagKey, (i64, i64)>,
-) -> StoreResult<()> {
-    let rows: Vec<(&TagKey, &(i64, i64))> = tags.iter().collect();
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        // CASE rather than MAX()/GREATEST(): the two dialects name the two-argument maximum
-        // differently.
-        let sql = format!(
-            "INSERT INTO incident_tags (incident_id, key, value, count, last_seen) VALUES {} \
-             ON CONFLICT (incident_id, key, value) DO UPDATE \
-             SET count = incident_tags.count + excluded.count, \
-             last_seen = CASE WHEN excluded.last_seen > incident_tags.last_seen \
-             THEN excluded.last_seen ELSE incident_tags.last_seen END",
-            value_rows(tx.backend(), chunk.len(), 5)
-        );
+/// `UPDATE incidents` from `rows` value rows whose placeholders start after `$skip`.
+fn update_incidents_sql(backend: Backend, rows: usize, skip: usize) -> String {
+    format!(
+        "UPDATE incidents SET \
+         status = CASE WHEN v.column2 = '' THEN incidents.status ELSE v.column2 END, \
+         occurrence_count = v.column3, first_seen = v.column4, last_seen = v.column5, \
+         release = v.column6, environment = v.column7, regression_count = v.column8, \
+         resolved_at = v.column9, updated_at = v.column10 \
+         FROM (VALUES {}) AS v WHERE incidents.id = v.column1",
+        value_rows_after(backend, rows, 10, skip)
+    )
+}
+
+fn upsert_hourly_sql(backend: Backend, rows: usize, skip: usize) -> String {
+    format!(
+        "INSERT INTO incident_hourly (incident_id, hour, count) VALUES {} \
+         ON CONFLICT (incident_id, hour) DO UPDATE \
+         SET count = incident_hourly.count + excluded.count",
+        value_rows_after(backend, rows, 3, skip)
+    )
+}
+
+/// CASE rather than MAX()/GREATEST(): the two dialects name the two-argument maximum
+/// differently.
+fn upsert_tags_sql(backend: Backend, rows: usize, skip: usize) -> String {
+    format!(
+        "INSERT INTO incident_tags (incident_id, key, value, count, last_seen) VALUES {} \
+         ON CONFLICT (incident_id, key, value) DO UPDATE \
+         SET count = incident_tags.count + excluded.count, \
+         last_seen = CASE WHEN excluded.last_seen > incident_tags.last_seen \
+         THEN excluded.last_seen ELSE incident_tags.last_seen END",
+        value_rows_after(backend, rows, 5, skip)
+    )
+}
+
+/// Binds the values of [`update_incidents_sql`], [`upsert_hourly_sql`] and
+/// [`upsert_tags_sql`], in that order, for whichever of the three a statement holds.
+macro_rules! bind_changes {
+    ($query:expr, $updates:expr, $hourly:expr, $tags:expr) => {{
+        let mut query = $query;
+        for update in $updates {
+            query = query
+                .bind(update.id.as_str())
+                .bind(update.status)
+                .bind(update.occurrence_count)
+                .bind(update.first_seen)
+                .bind(update.last_seen)
+                .bind(update.release.as_deref())
+                .bind(update.environment.as_deref())
+                .bind(update.regression_count)
+                .bind(update.resolved_at)
+                .bind(update.updated_at);
+        }
+        for ((incident_id, hour), count) in $hourly {
+            query = query.bind(incident_id.as_str()).bind(*hour).bind(**count);
+        }
+        for ((incident_id, key, value), (count, last_seen)) in $tags {
+            query = query
+                .bind(incident_id.as_str())
+                .bind(key.as_str())
+                .bind(value.as_str())
+                .bind(*count)
+                .bind(*last_seen);
+        }
+        query
+    }};
+}
+
+/// Writes the incidents' new state and the hourly and tag rollups.
+///
+/// On PostgreSQL a batch that fits one statement per table writes all three in one
+/// statement (data-modifying CTEs): each statement is a round trip, and the single ingest
+/// writer spends most of its time waiting on them.
+pub(super) async fn write_changes(tx: &mut Tx, changes: &BatchChanges) -> StoreResult<()> {
+    let hourly: Vec<(&(String, i64), &i64)> = changes.hourly.iter().collect();
+    let tags: Vec<(&TagKey, &(i64, i64))> = changes.tags.iter().collect();
+    let updates = &changes.incidents;
+    let fits = |n: usize| (1..=ROWS_PER_STATEMENT).contains(&n);
+    if let Tx::Postgres(conn) = tx {
+        if fits(updates.len()) && fits(hourly.len()) && fits(tags.len()) {
+            let backend = Backend::Postgres;
+            let after_updates = updates.len() * 10;
+            let after_hourly = after_updates + hourly.len() * 3;
+            let sql = format!(
+                "WITH updated AS ({}), counted AS ({}) {}",
+                update_incidents_sql(backend, updates.len(), 0),
+                upsert_hourly_sql(backend, hourly.len(), after_updates),
+                upsert_tags_sql(backend, tags.len(), after_hourly),
+            );
+            bind_changes!(sqlx::query(&sql), updates, &hourly, &tags)
+                .execute(&mut **conn)
+                .await?;
+            return Ok(());
+        }
+    }
+    let backend = tx.backend();
+    for chunk in updates.chunks(ROWS_PER_STATEMENT) {
+        let sql = update_incidents_sql(backend, chunk.len(), 0);
         tx!(tx, |conn| {
-            let mut query = sqlx::query(&sql);
-            for ((incident_id, key, value), (count, last_seen)) in chunk {
-                query = query
-                    .bind(incident_id.as_str())
-                    .bind(key.as_str())
-                    .bind(value.as_str())
-                    .bind(*count)
-                    .bind(*last_seen);
-            }
-            query.execute(&mut *conn).await?;
+            bind_changes!(sqlx::query(&sql), chunk, NO_HOURLY, NO_TAGS)
+                .execute(&mut *conn)
+                .await?;
+        });
+    }
+    for chunk in hourly.chunks(ROWS_PER_STATEMENT) {
+        let sql = upsert_hourly_sql(backend, chunk.len(), 0);
+        tx!(tx, |conn| {
+            bind_changes!(sqlx::query(&sql), NO_UPDATES, chunk, NO_TAGS)
+                .execute(&mut *conn)
+                .await?;
+        });
+    }
+    for chunk in tags.chunks(ROWS_PER_STATEMENT) {
+        let sql = upsert_tags_sql(backend, chunk.len(), 0);
+        tx!(tx, |conn| {
+            bind_changes!(sqlx::query(&sql), NO_UPDATES, NO_HOURLY, chunk)
+                .execute(&mut *conn)
+                .await?;
         });
     }
     Ok(())
 }
+
+const NO_UPDATES: &[IncidentUpdate] = &[];
+const NO_HOURLY: &[(&(String, i64), &i64)] = &[];
+const NO_TAGS: &[(&TagKey, &(i64, i64))] = &[];
 
 pub(super) async fn delete_empty_incidents(tx: &mut Tx, ids: &[String]) -> StoreResult<()> {
     for id in ids {

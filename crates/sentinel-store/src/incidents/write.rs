@@ -13,7 +13,7 @@
 //! 4. counts, status moves, hourly and tag rollups are aggregated in memory from the new
 //!    events and written with one statement per table.
 
-use super::batch::{delete_empty_incidents, update_incidents, upsert_hourly, upsert_tags};
+use super::batch::{delete_empty_incidents, write_changes};
 use super::codec::{kind_str, CompressedPayload};
 use super::plan::{
     BatchPlan, EventRowValues, GroupKey, NewIncidentRow, EVENT_COLUMNS, EVENT_COLUMN_COUNT,
@@ -113,9 +113,7 @@ pub async fn write_events(
     let incidents = find_or_create_incidents(tx, events, &plan.groups, now).await?;
     let inserted = insert_events(tx, events, &plan, &incidents).await?;
     let (outcomes, changes) = plan.settle(events, &incidents, inserted, now);
-    update_incidents(tx, &changes.incidents).await?;
-    upsert_hourly(tx, &changes.hourly).await?;
-    upsert_tags(tx, &changes.tags).await?;
+    write_changes(tx, &changes).await?;
     delete_empty_incidents(tx, &changes.empty_created).await?;
     Ok(outcomes)
 }
@@ -283,8 +281,19 @@ async fn insert_events(
 /// `(?, ?), (?, ?)` on SQLite, where binding numbered parameters looks each name up in a list
 /// (quadratic in the parameter count, which dominated large batches).
 pub(super) fn value_rows(backend: Backend, rows: usize, columns: usize) -> String {
+    value_rows_after(backend, rows, columns, 0)
+}
+
+/// [`value_rows`] whose PostgreSQL placeholders start after `$skip` (for a statement that
+/// binds other values first).
+pub(super) fn value_rows_after(
+    backend: Backend,
+    rows: usize,
+    columns: usize,
+    skip: usize,
+) -> String {
     let mut sql = String::with_capacity(rows * columns * 5);
-    let mut number = 0;
+    let mut number = skip;
     for row in 0..rows {
         if row > 0 {
             sql.push_str(", ");
@@ -320,5 +329,6 @@ mod tests {
         );
         assert_eq!(value_rows(Backend::Sqlite, 2, 2), "(?, ?), (?, ?)");
         assert_eq!(value_rows(Backend::Postgres, 1, 1), "($1)");
+        assert_eq!(value_rows_after(Backend::Postgres, 1, 2, 3), "($4, $5)");
     }
 }
