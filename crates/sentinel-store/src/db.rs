@@ -58,7 +58,8 @@ impl StoreOptions {
 pub(crate) enum Pools {
     Sqlite {
         /// Exactly one connection: SQLite allows one writer at a time anyway, and a single
-        /// connection turns lock contention into an orderly queue.
+        /// connection turns lock contention into an orderly queue. (The ingest writer's own
+        /// connection is the one other writer; see `open_sqlite_ingest_connection`.)
         writer: SqlitePool,
         reader: SqlitePool,
         /// Runs WAL checkpoints in the background, so commits never pay for them.

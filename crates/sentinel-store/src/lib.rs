@@ -6,7 +6,9 @@
 //!
 //! SQLite runs in WAL mode with one writer connection (every write transaction starts with
 //! `BEGIN IMMEDIATE`, so writers queue instead of failing on lock upgrades) and a pool of
-//! readers. PostgreSQL uses one pool for both.
+//! readers. The ingest writer has a second writing connection of its own, on its own thread
+//! ([`incidents::SqliteIngestConnection`]); the two take turns through SQLite's lock and busy
+//! timeout. PostgreSQL uses one pool for both, and the ingest writer a small pool of its own.
 //!
 //! Every method on tenant-owned data takes the [`OrgId`](sentinel_core::id::OrgId) it acts
 //! for and filters by it, so one organization can neither read nor change another's rows.
