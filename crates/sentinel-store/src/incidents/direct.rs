@@ -9,7 +9,7 @@
 //! write; the driver-free part of the work is shared with them (see `plan.rs` and `batch.rs`)
 //! and a test writes the same batches both ways and compares every row.
 
-use super::batch::{BatchChanges, IncidentUpdate};
+use super::batch::BatchChanges;
 use super::check_ins::{write_check_ins_on_sqlite, NewCheckIn};
 use super::codec::kind_str;
 use super::plan::{
@@ -239,30 +239,18 @@ fn write_events(
 
 fn write_changes(conn: &Connection, changes: &BatchChanges) -> StoreResult<()> {
     let mut update = conn.prepare_cached(UPDATE_INCIDENT)?;
-    for IncidentUpdate {
-        id,
-        status,
-        occurrence_count,
-        first_seen,
-        last_seen,
-        release,
-        environment,
-        regression_count,
-        resolved_at,
-        updated_at,
-    } in &changes.incidents
-    {
+    for incident in &changes.incidents {
         update.execute(params![
-            id,
-            status,
-            occurrence_count,
-            first_seen,
-            last_seen,
-            release,
-            environment,
-            regression_count,
-            resolved_at,
-            updated_at,
+            incident.id,
+            incident.status,
+            incident.occurrence_count,
+            incident.first_seen,
+            incident.last_seen,
+            incident.release,
+            incident.environment,
+            incident.regression_count,
+            incident.resolved_at,
+            incident.updated_at,
         ])?;
     }
     let mut hourly = conn.prepare_cached(UPSERT_HOURLY)?;

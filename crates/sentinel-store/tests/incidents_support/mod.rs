@@ -41,23 +41,22 @@ pub async fn org_with_service(store: &Store) -> (OrgId, ServiceId) {
 
 pub async fn create_org(store: &Store) -> OrgId {
     let org = OrgId::generate();
-    let mut tx = store.begin().await.unwrap();
-    execute!(
-        &mut tx,
-        "INSERT INTO organizations (id, slug, name, created_at) VALUES ($1, $2, $2, 0)",
-        org.as_str(),
-        format!("org-{}", org.as_str().to_lowercase())
-    );
-    tx.commit().await.unwrap();
+    insert_org_with_services(store, &org, &[]).await;
     org
 }
 
 pub async fn add_service(store: &Store, org: &OrgId) -> ServiceId {
     let service = ServiceId::generate();
-    let number = NEXT_NUMBER.fetch_add(1, Ordering::SeqCst);
     let mut tx = store.begin().await.unwrap();
+    insert_service(&mut tx, org, &service).await;
+    tx.commit().await.unwrap();
+    service
+}
+
+async fn insert_service(tx: &mut Tx, org: &OrgId, service: &ServiceId) {
+    let number = NEXT_NUMBER.fetch_add(1, Ordering::SeqCst);
     execute!(
-        &mut tx,
+        tx,
         "INSERT INTO services (id, org_id, number, name, error_class_filter, created_at) \
          VALUES ($1, $2, $3, $4, 'server_5xx', 0)",
         service.as_str(),
@@ -65,8 +64,6 @@ pub async fn add_service(store: &Store, org: &OrgId) -> ServiceId {
         number,
         format!("service-{number}")
     );
-    tx.commit().await.unwrap();
-    service
 }
 
 /// A normalised event's JSON, as the ingest writer would hand it in.
@@ -145,16 +142,7 @@ pub async fn insert_org_with_services(store: &Store, org: &OrgId, services: &[Se
         format!("org-{}", org.as_str().to_lowercase())
     );
     for service in services {
-        let number = NEXT_NUMBER.fetch_add(1, Ordering::SeqCst);
-        execute!(
-            &mut tx,
-            "INSERT INTO services (id, org_id, number, name, error_class_filter, created_at) \
-             VALUES ($1, $2, $3, $4, 'server_5xx', 0)",
-            service.as_str(),
-            org.as_str(),
-            number,
-            format!("service-{number}")
-        );
+        insert_service(&mut tx, org, service).await;
     }
     tx.commit().await.unwrap();
 }
