@@ -258,13 +258,7 @@ async fn a_person_resolves_an_incident_creates_an_api_key_and_acknowledges_an_al
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let badge = browser
-            .find(Locator::Css("#status"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let badge = text_now(&browser, "#status").await;
         if badge == "resolved" {
             break;
         }
@@ -343,10 +337,7 @@ async fn a_person_resolves_an_incident_creates_an_api_key_and_acknowledges_an_al
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let shown = match browser.find(Locator::Css(&format!("{row} .acked"))).await {
-            Ok(cell) => cell.text().await.unwrap(),
-            Err(_) => String::new(),
-        };
+        let shown = text_now(&browser, &format!("{row} .acked")).await;
         if shown == format!("by {EMAIL}") {
             break;
         }
@@ -374,6 +365,16 @@ async fn a_person_resolves_an_incident_creates_an_api_key_and_acknowledges_an_al
 
     browser.close().await.unwrap();
     drop(driver);
+}
+
+/// The text of the element `css` on the page as it is now; empty while it is missing. A form
+/// post replaces the page, so an element found on the old page can go stale before its text
+/// is read: that too reads as empty, and the caller's loop asks again.
+async fn text_now(browser: &fantoccini::Client, css: &str) -> String {
+    match browser.find(Locator::Css(css)).await {
+        Ok(element) => element.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
 }
 
 async fn wait_for(browser: &fantoccini::Client, css: &str) {
