@@ -29,7 +29,8 @@ use tokio::sync::{mpsc, oneshot, watch, Mutex, Notify};
 pub struct WriteRequest {
     pub events: Vec<NewEvent>,
     pub check_ins: Vec<NewCheckIn>,
-    /// The handler's mark (see [`IngestWriter::preparing`]), released on submission.
+    /// The handler's mark (see [`IngestWriter::preparing`]), released when the writer
+    /// takes the request from its queue.
     pub preparing: Option<Preparing>,
 }
 
@@ -128,6 +129,14 @@ struct Pending {
     reply: oneshot::Sender<Result<Vec<EventOutcome>, WriteError>>,
 }
 
+impl Pending {
+    /// The request as the writer takes it from the queue: no longer on its way.
+    fn taken(mut self) -> Self {
+        drop(self.request.preparing.take());
+        self
+    }
+}
+
 /// The handle handlers use. Cheap to clone.
 #[derive(Clone)]
 pub struct IngestWriter {
@@ -197,10 +206,10 @@ impl IngestWriter {
     }
 
     /// Queues a request and waits until it is committed.
-    pub async fn submit(&self, mut request: WriteRequest) -> Result<Vec<EventOutcome>, WriteError> {
-        // Released before queueing, so a writer that sees no request in preparation has
-        // this one in its queue already.
-        drop(request.preparing.take());
+    pub async fn submit(&self, request: WriteRequest) -> Result<Vec<EventOutcome>, WriteError> {
+        // The mark travels with the request and the writer releases it when it takes the
+        // request from the queue: released any earlier, the writer could see neither the
+        // mark nor the request and commit without it.
         if request.is_empty() {
             return Ok(Vec::new());
         }
@@ -333,7 +342,7 @@ impl WriterTask {
         let first = loop {
             tokio::select! {
                 biased;
-                next = receiver.recv() => break next?,
+                next = receiver.recv() => break next?.taken(),
                 _ = stopped.changed() => {
                     // Refuse new requests, then commit the ones already waiting.
                     receiver.close();
@@ -344,7 +353,7 @@ impl WriterTask {
         let mut events = first.request.events.len();
         let mut batch = vec![first];
         while events < self.options.max_batch_events {
-            match receiver.try_recv() {
+            match receiver.try_recv().map(Pending::taken) {
                 Ok(next) => {
                     events += next.request.events.len();
                     batch.push(next);
@@ -370,6 +379,7 @@ impl WriterTask {
         {
             match tokio::time::timeout_at(deadline, receiver.recv()).await {
                 Ok(Some(next)) => {
+                    let next = next.taken();
                     events += next.request.events.len();
                     batch.push(next);
                 }
@@ -610,8 +620,9 @@ mod tests {
         second.await.unwrap();
         first.await.unwrap().unwrap();
 
+        // The counters are written after the answers; once stopped, the writer is done.
+        writer.shutdown().await;
         let stats = writer.stats();
         assert_eq!((stats.batches, stats.requests), (1, 2));
-        writer.shutdown().await;
     }
 }
