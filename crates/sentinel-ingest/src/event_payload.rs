@@ -6,6 +6,7 @@
 //! numbers or RFC 3339, and so on (see [`crate::values`] and [`crate::interfaces`]). Only a
 //! payload that is not a JSON object is refused.
 
+use crate::frames::{RawExceptions, StackFrames};
 use crate::interfaces;
 use crate::values::{
     data_map, display, field, hex_id, into_text, pairs, strings, text, text_field, timestamp_ms,
@@ -46,9 +47,9 @@ struct RawEvent {
     environment: Option<Value>,
     message: Option<Value>,
     logentry: Option<Value>,
-    exception: Option<Value>,
+    exception: Option<RawExceptions>,
     threads: Option<Value>,
-    stacktrace: Option<Value>,
+    stacktrace: Option<StackFrames>,
     tags: Option<Value>,
     fingerprint: Option<Value>,
     breadcrumbs: Option<Value>,
@@ -122,7 +123,7 @@ fn build_event(raw: RawEvent, received_ms: Millis, item_kind: Option<EventKind>)
     // exception without frames: it belongs to the raised exception. A message event's
     // top-level stack (`attach_stacktrace`) stays out of grouping, as Sentry keeps it.
     if let Some(main) = exceptions.last_mut().filter(|e| e.frames.is_empty()) {
-        main.frames = interfaces::stack_frames(raw.stacktrace);
+        main.frames = raw.stacktrace.map(|stack| stack.0).unwrap_or_default();
     }
     let mut event = Event {
         event_id: raw

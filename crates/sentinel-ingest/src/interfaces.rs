@@ -4,26 +4,27 @@
 //! the variants SDKs send (bare lists instead of `{values}`, numbers as strings, headers as
 //! pairs) and skipping entries that are not objects.
 
+pub use crate::frames::MAX_FRAMES;
+use crate::frames::{RawException, RawExceptions, StackFrames};
 use crate::values::{
-    boolean, cookie_pairs, data_map, display, field, pairs, query_pairs, strings, take, take_text,
-    text, text_field, timestamp_ms, u32_field, values_list,
+    boolean, cookie_pairs, data_map, display, field, pairs, query_pairs, take, take_text,
+    text_field, timestamp_ms, values_list,
 };
 use sentinel_core::event::{Breadcrumb, Exception, Frame, Level, Mechanism, Request, User};
+use serde::Deserialize;
 use serde_json::Value;
-
-/// Frames beyond this many are cut from the middle, as SDKs are asked to do.
-pub const MAX_FRAMES: usize = 250;
 
 /// The exception chain from `exception`, oldest cause first. Exceptions without frames take
 /// the stack of their thread from `threads`, when the SDK put it there.
-pub fn exceptions(exception: Option<Value>, threads: Option<Value>) -> Vec<Exception> {
+pub fn exceptions(exception: Option<RawExceptions>, threads: Option<Value>) -> Vec<Exception> {
     let mut threads = values_list(threads);
-    values_list(exception)
+    exception
+        .map(|list| list.0)
+        .unwrap_or_default()
         .into_iter()
-        .filter(Value::is_object)
-        .map(|mut value| {
-            let thread_id = field(&value, "thread_id").map(display);
-            let mut exception = read_exception(&mut value);
+        .map(|raw| {
+            let thread_id = raw.thread_id.as_ref().map(display);
+            let mut exception = read_exception(raw);
             if exception.frames.is_empty() {
                 if let Some(thread_id) = thread_id {
                     exception.frames = thread_frames(&mut threads, &thread_id);
@@ -34,21 +35,26 @@ pub fn exceptions(exception: Option<Value>, threads: Option<Value>) -> Vec<Excep
         .collect()
 }
 
-fn read_exception(value: &mut Value) -> Exception {
-    let mechanism = field(value, "mechanism")
+fn read_exception(raw: RawException) -> Exception {
+    let mechanism = raw
+        .mechanism
+        .as_ref()
         .filter(|m| m.is_object())
         .map(|m| Mechanism {
             ty: text_field(m, "type").unwrap_or_default(),
             handled: field(m, "handled").and_then(boolean),
             synthetic: field(m, "synthetic").and_then(boolean).unwrap_or(false),
         });
-    let stacktrace = take(value, "stacktrace").or_else(|| take(value, "raw_stacktrace"));
     Exception {
-        ty: take_text(value, "type").unwrap_or_default(),
-        value: field(value, "value").map(display).filter(|v| !v.is_empty()),
-        module: take_text(value, "module"),
+        ty: raw.ty.0.unwrap_or_default(),
+        value: raw.value.as_ref().map(display).filter(|v| !v.is_empty()),
+        module: raw.module.0,
         mechanism,
-        frames: stack_frames(stacktrace),
+        frames: raw
+            .stacktrace
+            .or(raw.raw_stacktrace)
+            .map(|stack| stack.0)
+            .unwrap_or_default(),
     }
 }
 
@@ -60,54 +66,12 @@ fn thread_frames(threads: &mut [Value], thread_id: &str) -> Vec<Frame> {
         .unwrap_or_default()
 }
 
-/// Frames of a `stacktrace` object (or a bare frame list), oldest first.
+/// Frames of a `stacktrace` object (or a bare frame list) held as a value, oldest first.
 pub fn stack_frames(stacktrace: Option<Value>) -> Vec<Frame> {
-    let frames = match stacktrace {
-        Some(Value::Array(frames)) => frames,
-        Some(mut object) => match take(&mut object, "frames") {
-            Some(Value::Array(frames)) => frames,
-            _ => Vec::new(),
-        },
-        None => Vec::new(),
-    };
-    let mut frames: Vec<Frame> = frames
-        .into_iter()
-        .filter(Value::is_object)
-        .map(read_frame)
-        .collect();
-    if frames.len() > MAX_FRAMES {
-        // Keep both ends: the entry point and the raising frames matter most.
-        let keep_each_end = MAX_FRAMES / 2;
-        frames.drain(keep_each_end..frames.len() - keep_each_end);
-    }
-    frames
-}
-
-fn read_frame(mut value: Value) -> Frame {
-    let value = &mut value;
-    Frame {
-        filename: take_text(value, "filename"),
-        abs_path: take_text(value, "abs_path"),
-        function: take_text(value, "function").or_else(|| take_text(value, "raw_function")),
-        module: take_text(value, "module"),
-        package: take_text(value, "package"),
-        platform: take_text(value, "platform"),
-        lineno: u32_field(value, "lineno"),
-        colno: u32_field(value, "colno"),
-        in_app: field(value, "in_app").and_then(boolean),
-        context_line: take_text(value, "context_line"),
-        pre_context: strings(take(value, "pre_context")),
-        post_context: strings(take(value, "post_context")),
-        vars: data_map(take(value, "vars")),
-        instruction_addr: field(value, "instruction_addr").and_then(address),
-    }
-}
-
-fn address(value: &Value) -> Option<String> {
-    match value {
-        Value::Number(n) => n.as_u64().map(|n| format!("{n:#x}")),
-        other => text(other),
-    }
+    stacktrace
+        .and_then(|value| StackFrames::deserialize(value).ok())
+        .map(|stack| stack.0)
+        .unwrap_or_default()
 }
 
 /// Breadcrumbs from `{values}` or a bare list.
@@ -185,8 +149,13 @@ pub fn user(value: Option<Value>) -> Option<User> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
     use serde_json::json;
+
+    fn raw(value: Value) -> RawExceptions {
+        RawExceptions::deserialize(value).unwrap()
+    }
 
     #[test]
     fn exceptions_in_every_container_shape() {
@@ -196,21 +165,24 @@ mod tests {
             json!([one.clone()]),
             one.clone(),
         ] {
-            let parsed = exceptions(Some(container), None);
+            let parsed = exceptions(Some(raw(container)), None);
             assert_eq!(parsed.len(), 1);
             assert_eq!(parsed[0].ty, "E");
             assert_eq!(parsed[0].frames[0].lineno, Some(12));
             assert_eq!(parsed[0].frames[0].in_app, Some(true));
         }
-        assert!(exceptions(Some(json!([])), None).is_empty());
-        assert!(exceptions(Some(json!("nonsense")), None).is_empty());
+        assert!(exceptions(Some(raw(json!([]))), None).is_empty());
+        assert!(exceptions(Some(raw(json!("nonsense"))), None).is_empty());
     }
 
     #[test]
     fn exceptions_take_frames_from_their_thread() {
         let threads =
             json!({"values": [{"id": 7, "stacktrace": {"frames": [{"function": "run"}]}}]});
-        let parsed = exceptions(Some(json!([{"type": "E", "thread_id": 7}])), Some(threads));
+        let parsed = exceptions(
+            Some(raw(json!([{"type": "E", "thread_id": 7}]))),
+            Some(threads),
+        );
         assert_eq!(parsed[0].frames[0].function.as_deref(), Some("run"));
     }
 
