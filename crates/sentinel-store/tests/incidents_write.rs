@@ -320,6 +320,57 @@ async fn an_empty_batch_writes_nothing(store: Store) {
     tx.commit().await.unwrap();
 }
 
+/// A writer that finds no incident for its fingerprint, while another transaction is
+/// creating it, joins that incident once the other commits instead of making a second one.
+/// On PostgreSQL the second writer is seen waiting on the first's uncommitted row before the
+/// first commits; SQLite lets one writer in at a time, so there it simply follows.
+async fn a_writer_joins_the_incident_another_is_creating(store: Store) {
+    let (org, service) = org_with_service(&store).await;
+    let mut first = store.begin().await.unwrap();
+    let created = write_events(
+        &mut first,
+        &[error_event(&org, &service, "first", "fp-new", T0)],
+        T0,
+    )
+    .await
+    .unwrap();
+    let second = tokio::spawn({
+        let store = store.clone();
+        let event = error_event(&org, &service, "second", "fp-new", T0 + 1);
+        async move { write(&store, &[event], T0 + 1).await }
+    });
+    if let Some(pool) = store.pg_pool() {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let waiting: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM pg_stat_activity \
+                 WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO incidents%'",
+            )
+            .fetch_one(pool)
+            .await
+            .unwrap();
+            if waiting > 0 {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the second writer never waited for the first"
+            );
+            tokio::task::yield_now().await;
+        }
+    }
+    first.commit().await.unwrap();
+    let joined = second.await.unwrap();
+
+    let incident = created[0].incident_id.clone().unwrap();
+    assert_eq!(joined[0].incident_id.as_ref(), Some(&incident));
+    assert!(!joined[0].incident_created);
+    assert!(joined[0].event_row_id.is_some());
+    let stored = store.get_incident(&org, &incident).await.unwrap();
+    assert_eq!(stored.occurrence_count, 2);
+    assert_eq!(stored.last_seen, T0 + 1);
+}
+
 async fn two_writers_at_once_count_each_event_once(store: Store) {
     let (org, service) = org_with_service(&store).await;
     // Both writers send the shared events (as two ingest nodes would after an SDK retry),
@@ -608,4 +659,5 @@ sentinel_store::store_tests!(
     large_batches_span_several_statements,
     an_empty_batch_writes_nothing,
     two_writers_at_once_count_each_event_once,
+    a_writer_joins_the_incident_another_is_creating,
 );

@@ -3,10 +3,11 @@
 //!
 //! Order of work, chosen so that both backends stay correct with two writers at once:
 //! 1. duplicates inside the batch are set aside (the first `(service, event_id)` wins);
-//! 2. one multi-row upsert per batch finds or creates every incident the batch touches. On
-//!    PostgreSQL the `DO UPDATE` takes a row lock, so a second writer of the same incident
-//!    waits here until this transaction ends and then sees its counts. Incidents are locked
-//!    in (service, fingerprint) order so two writers cannot deadlock;
+//! 2. every incident the batch touches is found or created: on SQLite by one multi-row
+//!    upsert, on PostgreSQL by locking the existing ones (`FOR UPDATE`) and inserting the
+//!    rest. A second writer of the same incident waits here until this transaction ends and
+//!    then sees its counts. Incidents are locked in (service, fingerprint) order so two
+//!    writers cannot deadlock;
 //! 3. the events go in with `ON CONFLICT DO NOTHING RETURNING id`: what comes back is what
 //!    was new, the rest were stored before (by an earlier batch or a concurrent writer) and
 //!    are not counted again;
@@ -166,12 +167,86 @@ pub(super) fn in_group_order(
 }
 
 /// Finds or creates the incident of every group; the result is in the groups' order.
+///
+/// On SQLite one upsert per chunk does it all. On PostgreSQL the incidents that exist are
+/// locked first (`FOR UPDATE`) and only the rest are inserted. The upsert's no-op
+/// `DO UPDATE` would lock them too, but it writes a new version of each row; as the table's
+/// rows carry indexed columns that change with every batch, that version rarely fits on its
+/// page, and every index of `incidents` got an entry for it, once per incident per batch.
+/// `FOR UPDATE` only marks the row. Rows are locked in byte order of (service, fingerprint),
+/// the order the insert follows too, so two writers take their locks in the same order and
+/// cannot deadlock.
 async fn find_or_create_incidents(
     tx: &mut Tx,
     events: &[NewEvent],
     groups: &BTreeMap<GroupKey<'_>, Vec<usize>>,
     now: Millis,
 ) -> StoreResult<Vec<FoundIncident>> {
+    let (mut rows, tail) = match &mut *tx {
+        Tx::Postgres(conn) => (
+            lock_existing_incidents(conn, groups.keys().copied()).await?,
+            format!("ON CONFLICT (service_id, fingerprint) DO NOTHING RETURNING {FOUND_INCIDENT_COLUMNS}"),
+        ),
+        Tx::Sqlite(_) => (Vec::new(), INCIDENT_UPSERT_TAIL.to_string()),
+    };
+    let missing: BTreeMap<GroupKey<'_>, Vec<usize>> = groups
+        .iter()
+        .filter(|(key, _)| !rows.iter().any(|row| is_row_of(row, key)))
+        .map(|(key, members)| (*key, members.clone()))
+        .collect();
+    let (created, new_ids) = insert_incidents(tx, events, &missing, now, &tail).await?;
+    rows.extend(created);
+    if let Tx::Postgres(conn) = &mut *tx {
+        // A key another writer created after our lookup was skipped by `DO NOTHING` (once
+        // that writer committed); a new statement's snapshot sees it.
+        let raced: Vec<GroupKey<'_>> = missing
+            .keys()
+            .filter(|key| !rows.iter().any(|row| is_row_of(row, key)))
+            .copied()
+            .collect();
+        if !raced.is_empty() {
+            rows.extend(lock_existing_incidents(conn, raced.into_iter()).await?);
+        }
+    }
+    in_group_order(groups, rows, &new_ids)
+}
+
+/// The incident columns a batch reads back, as [`FoundIncident`] (the `RETURNING` list of
+/// the upsert, too).
+const FOUND_INCIDENT_COLUMNS: &str = "id, service_id, fingerprint, status, quiet, \
+    occurrence_count, first_seen, last_seen, release, environment, regression_count, resolved_at";
+
+fn is_row_of(row: &FoundIncident, (service, fingerprint): &GroupKey<'_>) -> bool {
+    row.service_id == *service && row.fingerprint == *fingerprint
+}
+
+/// Locks (`FOR UPDATE`) and reads the incidents of `keys` that exist, in byte order.
+async fn lock_existing_incidents<'k>(
+    conn: &mut sqlx::PgConnection,
+    keys: impl Iterator<Item = GroupKey<'k>>,
+) -> StoreResult<Vec<FoundIncident>> {
+    let (services, fingerprints): (Vec<&str>, Vec<&str>) = keys.unzip();
+    let sql = format!(
+        "SELECT {FOUND_INCIDENT_COLUMNS} FROM incidents \
+         WHERE (service_id, fingerprint) IN (SELECT * FROM UNNEST($1::text[], $2::text[])) \
+         ORDER BY service_id COLLATE \"C\", fingerprint COLLATE \"C\" FOR UPDATE"
+    );
+    Ok(sqlx::query_as::<_, FoundIncident>(&sql)
+        .bind(&services)
+        .bind(&fingerprints)
+        .fetch_all(conn)
+        .await?)
+}
+
+/// Inserts a new incident row for every group, `tail` saying what a conflict does and what
+/// comes back; returns the rows returned, and the ids generated for the new rows.
+async fn insert_incidents(
+    tx: &mut Tx,
+    events: &[NewEvent],
+    groups: &BTreeMap<GroupKey<'_>, Vec<usize>>,
+    now: Millis,
+    tail: &str,
+) -> StoreResult<(Vec<FoundIncident>, HashSet<String>)> {
     let mut new_ids = HashSet::with_capacity(groups.len());
     let mut rows = Vec::with_capacity(groups.len());
     let members: Vec<&Vec<usize>> = groups.values().collect();
@@ -181,7 +256,7 @@ async fn find_or_create_incidents(
             .filter_map(|members| NewIncidentRow::for_group(events, members, now))
             .collect();
         let sql = format!(
-            "INSERT INTO incidents ({INCIDENT_COLUMNS}) VALUES {} {INCIDENT_UPSERT_TAIL}",
+            "INSERT INTO incidents ({INCIDENT_COLUMNS}) VALUES {} {tail}",
             value_rows(tx.backend(), new_rows.len(), INCIDENT_COLUMN_COUNT)
         );
         let returned: Vec<FoundIncident> = tx!(tx, |conn| {
@@ -219,7 +294,7 @@ async fn find_or_create_incidents(
         new_ids.extend(new_rows.into_iter().map(|row| row.id));
         rows.extend(returned);
     }
-    in_group_order(groups, rows, &new_ids)
+    Ok((rows, new_ids))
 }
 
 /// Inserts the batch's events (duplicates inside the batch already removed) and returns the
