@@ -10,7 +10,7 @@
 //! `{"frames": [...]}` or a bare frame list; entries that are not objects are skipped. A
 //! repeated key counts once, the last one, as in a value tree.
 
-use crate::lenient::{Address, Flag, Text, TextList, Uint};
+use crate::lenient::{skip_map, skip_seq, Address, Flag, Text, TextList, Uint};
 use crate::values::data_map;
 use sentinel_core::event::Frame;
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -153,16 +153,6 @@ impl<'de> Deserialize<'de> for MaybeFrame {
         }
         deserializer.deserialize_any(ObjectOnly)
     }
-}
-
-fn skip_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(), A::Error> {
-    while seq.next_element::<IgnoredAny>()?.is_some() {}
-    Ok(())
-}
-
-fn skip_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<(), A::Error> {
-    while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-    Ok(())
 }
 
 /// The objects of a frame list, cut to [`MAX_FRAMES`] from the middle.
