@@ -20,11 +20,21 @@ pub(super) const INCIDENT_COLUMNS: &str = "id, org_id, service_id, fingerprint, 
     quiet, occurrence_count, first_seen, last_seen, release, environment, trigger_route, \
     trace_id, regression_count, updated_at";
 pub(super) const INCIDENT_COLUMN_COUNT: usize = 22;
+/// The incident columns a batch reads back, as a [`FoundIncident`] (a macro, so that the
+/// upsert's constant can be built from it).
+macro_rules! found_incident_columns {
+    () => {
+        "id, service_id, fingerprint, status, quiet, occurrence_count, first_seen, \
+         last_seen, release, environment, regression_count, resolved_at"
+    };
+}
+pub(super) const FOUND_INCIDENT_COLUMNS: &str = found_incident_columns!();
 /// What the upsert returns: a [`FoundIncident`].
-pub(super) const INCIDENT_UPSERT_TAIL: &str = "ON CONFLICT (service_id, fingerprint) \
-    DO UPDATE SET updated_at = incidents.updated_at \
-    RETURNING id, service_id, fingerprint, status, quiet, occurrence_count, first_seen, \
-    last_seen, release, environment, regression_count, resolved_at";
+pub(super) const INCIDENT_UPSERT_TAIL: &str = concat!(
+    "ON CONFLICT (service_id, fingerprint) DO UPDATE SET updated_at = incidents.updated_at \
+     RETURNING ",
+    found_incident_columns!()
+);
 
 /// The event columns an insert writes, in bind order.
 pub(super) const EVENT_COLUMNS: &str = "id, org_id, service_id, incident_id, event_id, kind, \

@@ -18,7 +18,7 @@ use super::batch::{delete_empty_incidents, write_changes};
 use super::codec::{kind_str, CompressedPayload};
 use super::plan::{
     BatchPlan, EventRowValues, GroupKey, NewIncidentRow, EVENT_COLUMNS, EVENT_COLUMN_COUNT,
-    INCIDENT_COLUMNS, INCIDENT_COLUMN_COUNT, INCIDENT_UPSERT_TAIL,
+    FOUND_INCIDENT_COLUMNS, INCIDENT_COLUMNS, INCIDENT_COLUMN_COUNT, INCIDENT_UPSERT_TAIL,
 };
 use crate::db::tx;
 use crate::{Backend, StoreError, StoreResult, Tx};
@@ -210,11 +210,6 @@ async fn find_or_create_incidents(
     }
     in_group_order(groups, rows, &new_ids)
 }
-
-/// The incident columns a batch reads back, as [`FoundIncident`] (the `RETURNING` list of
-/// the upsert, too).
-const FOUND_INCIDENT_COLUMNS: &str = "id, service_id, fingerprint, status, quiet, \
-    occurrence_count, first_seen, last_seen, release, environment, regression_count, resolved_at";
 
 fn is_row_of(row: &FoundIncident, (service, fingerprint): &GroupKey<'_>) -> bool {
     row.service_id == *service && row.fingerprint == *fingerprint
