@@ -1,10 +1,14 @@
 //! The load loop: many keep-alive connections posting envelopes until a deadline, with a
 //! latency histogram and a count of answers by status.
 
+use super::http1::{Connection, Target};
 use super::payload::Envelopes;
 use hdrhistogram::Histogram;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
+
+/// Longest wait for one answer before the request counts as failed.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What one phase of load measured.
 #[derive(Debug, Clone)]
@@ -39,12 +43,11 @@ pub struct LoadPlan {
 
 /// Posts envelopes to `plan.url` from `plan.connections` concurrent keep-alive connections.
 pub async fn run(plan: &LoadPlan) -> anyhow::Result<LoadReport> {
-    let client = reqwest::Client::builder()
-        .http1_only()
-        .tcp_nodelay(true)
-        .pool_max_idle_per_host(plan.connections)
-        .timeout(Duration::from_secs(30))
-        .build()?;
+    let target = Target::parse(&plan.url)?;
+    let headers = [
+        "Content-Type: application/x-sentry-envelope".to_string(),
+        format!("X-Sentry-Auth: {}", plan.auth_header),
+    ];
     // Envelopes are rendered before the clock starts: the phase measures sending only.
     let generators: Vec<Envelopes> = (0..plan.connections)
         .map(|worker| {
@@ -59,10 +62,9 @@ pub async fn run(plan: &LoadPlan) -> anyhow::Result<LoadReport> {
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(plan.connections);
     for envelopes in generators {
-        let client = client.clone();
-        let plan = plan.clone();
+        let connection = Connection::new(target.clone(), &headers);
         tasks.push(tokio::spawn(async move {
-            worker_loop(client, plan, envelopes, deadline).await
+            worker_loop(connection, envelopes, deadline).await
         }));
     }
     let mut report = LoadReport {
@@ -86,8 +88,7 @@ pub async fn run(plan: &LoadPlan) -> anyhow::Result<LoadReport> {
 }
 
 async fn worker_loop(
-    client: reqwest::Client,
-    plan: LoadPlan,
+    mut connection: Connection,
     mut envelopes: Envelopes,
     deadline: Instant,
 ) -> anyhow::Result<LoadReport> {
@@ -101,18 +102,9 @@ async fn worker_loop(
     while Instant::now() < deadline {
         let body = envelopes.next_envelope();
         let sent = Instant::now();
-        let answer = client
-            .post(&plan.url)
-            .header("content-type", "application/x-sentry-envelope")
-            .header("x-sentry-auth", &plan.auth_header)
-            .body(body)
-            .send()
-            .await;
-        match answer {
-            Ok(response) => {
-                let status = response.status().as_u16();
-                // Read the body so the connection goes back to the pool.
-                let _ = response.bytes().await;
+        // A request that takes longer than this is counted as a transport error.
+        match tokio::time::timeout(REQUEST_TIMEOUT, connection.post(&body)).await {
+            Ok(Ok(status)) => {
                 let micros = u64::try_from(sent.elapsed().as_micros()).unwrap_or(u64::MAX);
                 part.latency_us.saturating_record(micros.max(1));
                 *part.by_status.entry(status).or_default() += 1;
@@ -123,8 +115,9 @@ async fn worker_loop(
                     tokio::time::sleep(Duration::from_millis(20)).await;
                 }
             }
-            Err(_) => {
+            Ok(Err(_)) | Err(_) => {
                 part.transport_errors += 1;
+                connection.reset();
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
         }

@@ -8,6 +8,7 @@
 //! percentiles and the server's peak resident memory. The generator runs on the same machine,
 //! so its own cost is part of every figure.
 
+mod http1;
 mod load;
 pub mod payload;
 
