@@ -185,8 +185,9 @@ impl Store {
                 .pragma("cache_size", "-32000")
                 // Checkpoints (copying the WAL into the database file, with an fsync) would
                 // otherwise run inside whichever commit crosses 1,000 pages, stalling ingest.
-                // A background connection checkpoints every second instead; this higher
-                // threshold only bounds the WAL if that ever falls behind.
+                // A background connection checkpoints often instead (see
+                // `CHECKPOINT_INTERVAL`); under sustained ingest the commit that crosses
+                // this higher threshold copies only what the background has not yet.
                 .pragma("wal_autocheckpoint", "20000");
             // The writer's one connection is a local file handle that cannot go stale, so
             // the pool's ping before every acquire would only add a round trip to each
@@ -385,11 +386,22 @@ fn check_schema_name(name: &str) -> StoreResult<()> {
     }
 }
 
-/// Checkpoints the WAL every second (PASSIVE: never waits for readers or the writer) until
-/// the pool is closed.
+/// How often the background connection checkpoints the WAL.
+///
+/// Under sustained ingest the WAL grows by about 30,000 pages a second, and a passive
+/// checkpoint that runs while the writer commits never catches up completely, so only the
+/// writer's own automatic checkpoint (at 20,000 pages) lets the WAL start over. That one runs
+/// inside a commit and copies whatever the background has not: with a checkpoint every
+/// second it stalled ingest for 80–95 ms (the worst acknowledgement in every bench run).
+/// Every 200 ms, the background copies most pages first, and the worst acknowledgement
+/// falls to 45–52 ms. An idle database makes this a no-op.
+const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(200);
+
+/// Checkpoints the WAL every [`CHECKPOINT_INTERVAL`] (PASSIVE: never waits for readers or
+/// the writer) until the pool is closed.
 fn spawn_checkpoints(pool: SqlitePool) {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        let mut tick = tokio::time::interval(CHECKPOINT_INTERVAL);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
