@@ -70,7 +70,6 @@ async fn accept(
     let request = super::writer::WriteRequest {
         events: vec![row],
         check_ins: Vec::new(),
-        preparing: None,
     };
     state
         .ingest

@@ -136,7 +136,6 @@ async fn accept(
     endpoint: Endpoint,
 ) -> Result<Accepted, IngestRefusal> {
     let ingest: &IngestState = &state.ingest;
-    let preparing = ingest.writer.preparing();
     let project: i64 = project
         .parse()
         .map_err(|_| ApiError::bad_request(format!("invalid project id {project:?}")))?;
@@ -170,10 +169,7 @@ async fn accept(
     }
 
     let response_id = batch.events.first().map(|e| e.event_id.clone());
-    let mut request = WriteRequest {
-        preparing: Some(preparing),
-        ..WriteRequest::default()
-    };
+    let mut request = WriteRequest::default();
     for event in batch.events {
         let row = prepare_event(&target.service, &ingest.scrubber, event, received_at)
             .map_err(|e| ApiError::internal(e.to_string()))?;

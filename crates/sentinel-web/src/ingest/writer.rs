@@ -21,7 +21,7 @@ use sentinel_store::{Backend, Store, StoreError};
 use serde_json::json;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tokio::sync::{mpsc, oneshot, watch, Mutex, Notify};
 
 /// What one request asks the writer to store.
@@ -29,20 +29,6 @@ use tokio::sync::{mpsc, oneshot, watch, Mutex, Notify};
 pub struct WriteRequest {
     pub events: Vec<NewEvent>,
     pub check_ins: Vec<NewCheckIn>,
-    /// The handler's mark (see [`IngestWriter::preparing`]), released when the writer
-    /// takes the request from its queue.
-    pub preparing: Option<Preparing>,
-}
-
-/// A request on its way to the writer: from the start of its handler until it is
-/// submitted or refused. While any exist, the writer may wait a moment to batch them.
-#[derive(Debug)]
-pub struct Preparing(Arc<AtomicUsize>);
-
-impl Drop for Preparing {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
-    }
 }
 
 impl WriteRequest {
@@ -82,10 +68,6 @@ pub struct WriterOptions {
     pub queue_capacity: usize,
     /// Most events in one transaction.
     pub max_batch_events: usize,
-    /// How long a SQLite batch may wait for more requests on their way. PostgreSQL batches
-    /// never wait: their cost is round trips rather than pages, and waiting only idled the
-    /// single writer (2,872 against 3,290–3,398 events/s in the ingest bench).
-    pub linger: Duration,
 }
 
 impl Default for WriterOptions {
@@ -93,7 +75,6 @@ impl Default for WriterOptions {
         Self {
             queue_capacity: 4096,
             max_batch_events: 1000,
-            linger: Duration::from_millis(2),
         }
     }
 }
@@ -129,22 +110,12 @@ struct Pending {
     reply: oneshot::Sender<Result<Vec<EventOutcome>, WriteError>>,
 }
 
-impl Pending {
-    /// The request as the writer takes it from the queue: no longer on its way.
-    fn taken(mut self) -> Self {
-        drop(self.request.preparing.take());
-        self
-    }
-}
-
 /// The handle handlers use. Cheap to clone.
 #[derive(Clone)]
 pub struct IngestWriter {
     sender: mpsc::Sender<Pending>,
     depth: Arc<AtomicUsize>,
     counters: Arc<WriterCounters>,
-    /// Requests between the start of their handler and their submission.
-    preparing: Arc<AtomicUsize>,
     stop: Arc<watch::Sender<bool>>,
     /// Resolves when the writer task has finished.
     finished: Arc<Mutex<Option<oneshot::Receiver<()>>>>,
@@ -165,7 +136,6 @@ impl IngestWriter {
         let (stop, stopped) = watch::channel(false);
         let depth = Arc::new(AtomicUsize::new(0));
         let counters = Arc::new(WriterCounters::default());
-        let preparing = Arc::new(AtomicUsize::new(0));
         let task = WriterTask {
             store,
             clock,
@@ -175,15 +145,12 @@ impl IngestWriter {
             counters: counters.clone(),
             jobs_waker,
             sqlite: None,
-            preparing: preparing.clone(),
-            last_batch_requests: 0,
         };
         let finished = task.start(stopped);
         Self {
             sender,
             depth,
             counters,
-            preparing,
             stop: Arc::new(stop),
             finished: Arc::new(Mutex::new(Some(finished))),
         }
@@ -198,18 +165,8 @@ impl IngestWriter {
         }
     }
 
-    /// Marks a request as coming: call it when its handler starts, and put the mark in the
-    /// [`WriteRequest`].
-    pub fn preparing(&self) -> Preparing {
-        self.preparing.fetch_add(1, Ordering::Relaxed);
-        Preparing(self.preparing.clone())
-    }
-
     /// Queues a request and waits until it is committed.
     pub async fn submit(&self, request: WriteRequest) -> Result<Vec<EventOutcome>, WriteError> {
-        // The mark travels with the request and the writer releases it when it takes the
-        // request from the queue: released any earlier, the writer could see neither the
-        // mark nor the request and commit without it.
         if request.is_empty() {
             return Ok(Vec::new());
         }
@@ -256,9 +213,6 @@ struct WriterTask {
     /// `None` on PostgreSQL, and on SQLite if the writer shares the main runtime (a blocking
     /// call there would stall the HTTP handlers).
     sqlite: Option<Box<SqliteIngestConnection>>,
-    preparing: Arc<AtomicUsize>,
-    /// Requests in the previous batch: how many the next one expects.
-    last_batch_requests: usize,
 }
 
 impl WriterTask {
@@ -337,12 +291,20 @@ impl WriterTask {
 
     /// Waits for a request, then takes whatever else is queued, up to the batch limit.
     /// `None` once the writer is stopped and the queue is drained.
+    ///
+    /// The batch never waits for requests still on their way. Under load, the requests
+    /// that arrive while one batch commits form the next, so handlers prepare one batch
+    /// while the writer commits another. Waiting up to 2 ms for the requests handlers were
+    /// preparing made batches twice as large, but moved every connection in lock-step:
+    /// handlers idled during each commit and the writer during each wait. Without the wait
+    /// the ingest bench accepted 6% more events per second (6 of 7 interleaved runs), with
+    /// p99 still near 25 ms (BENCHMARKS.md).
     async fn next_batch(&mut self, stopped: &mut watch::Receiver<bool>) -> Option<Vec<Pending>> {
         let receiver = &mut self.receiver;
         let first = loop {
             tokio::select! {
                 biased;
-                next = receiver.recv() => break next?.taken(),
+                next = receiver.recv() => break next?,
                 _ = stopped.changed() => {
                     // Refuse new requests, then commit the ones already waiting.
                     receiver.close();
@@ -353,7 +315,7 @@ impl WriterTask {
         let mut events = first.request.events.len();
         let mut batch = vec![first];
         while events < self.options.max_batch_events {
-            match receiver.try_recv().map(Pending::taken) {
+            match receiver.try_recv() {
                 Ok(next) => {
                     events += next.request.events.len();
                     batch.push(next);
@@ -361,32 +323,6 @@ impl WriterTask {
                 Err(_) => break,
             }
         }
-        // Under load, more requests are moments away: the clients the last batch answered
-        // send their next ones, and handlers are preparing others. Waiting for them (never
-        // longer than the linger) makes one larger batch instead of several small ones. A
-        // batch's cost is mostly the pages it dirties, and the events of one batch share
-        // many of them (incident rows and indexes, rollups, the tail of the events table).
-        // The wait expects as many requests as the last batch had, so a lone client is
-        // never kept waiting and a shrinking load costs one linger at most.
-        let expected = self.last_batch_requests;
-        let linger = match self.store.backend() {
-            Backend::Sqlite => self.options.linger,
-            Backend::Postgres => Duration::ZERO,
-        };
-        let deadline = tokio::time::Instant::now() + linger;
-        while events < self.options.max_batch_events
-            && (batch.len() < expected || self.preparing.load(Ordering::Relaxed) > 0)
-        {
-            match tokio::time::timeout_at(deadline, receiver.recv()).await {
-                Ok(Some(next)) => {
-                    let next = next.taken();
-                    events += next.request.events.len();
-                    batch.push(next);
-                }
-                _ => break,
-            }
-        }
-        self.last_batch_requests = batch.len();
         Some(batch)
     }
 
@@ -543,6 +479,7 @@ mod tests {
     use super::*;
     use sentinel_core::clock::{Clock, ManualClock, SystemClock};
     use sentinel_store::tenancy::{NewOrganization, NewService};
+    use std::time::Duration;
 
     fn check_in(service: &sentinel_store::tenancy::Service, id: &str) -> NewCheckIn {
         NewCheckIn {
@@ -558,11 +495,15 @@ mod tests {
         }
     }
 
-    /// A request already queued waits for the one a handler is still preparing, and the
-    /// two commit as one batch; the wait ends when the second arrives, not at the linger.
+    /// Requests that queue while a batch waits for the database are committed together,
+    /// as the next batch: group commit.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_batch_waits_for_requests_being_prepared() {
-        let test = sentinel_store::testing::sqlite().await;
+    async fn requests_queued_during_a_commit_form_the_next_batch() {
+        let test = sentinel_store::testing::sqlite_with(|options| {
+            // The writer waits for the test's lock rather than failing.
+            options.busy_timeout = Duration::from_secs(60);
+        })
+        .await;
         let org = test
             .store
             .create_organization(
@@ -586,43 +527,45 @@ mod tests {
             )
             .await
             .unwrap();
-        let options = WriterOptions {
-            // Far longer than the test may take: it passes only if the wait ends early.
-            linger: Duration::from_secs(3600),
-            ..WriterOptions::default()
-        };
         let clock: SharedClock = Arc::new(ManualClock::new(SystemClock.now_ms()));
-        let writer = IngestWriter::spawn(test.store.clone(), clock, options, None);
-
-        let mark = writer.preparing();
-        let first = tokio::spawn({
+        let writer = IngestWriter::spawn(test.store.clone(), clock, WriterOptions::default(), None);
+        let submit = |id: &str| {
             let writer = writer.clone();
             let request = WriteRequest {
-                check_ins: vec![check_in(&service, "a")],
+                check_ins: vec![check_in(&service, id)],
                 ..WriteRequest::default()
             };
-            async move { writer.submit(request).await }
-        });
-        // Once the writer has taken the first request, it waits for the marked one.
+            tokio::spawn(async move { writer.submit(request).await })
+        };
+
+        // Another connection holds the write lock, so the first batch waits in its commit.
+        let lock = sentinel_store::testing::hold_sqlite_write_lock(&test.options)
+            .await
+            .unwrap();
+        let first = submit("first");
         let deadline = Instant::now() + Duration::from_secs(30);
-        while writer.counters.taken.load(Ordering::Relaxed) == 0 {
+        // Taken, and the batch formed (the queue count drops once the batch is complete).
+        while writer.counters.taken.load(Ordering::Relaxed) == 0 || writer.queue_depth() > 0 {
             assert!(
                 Instant::now() < deadline,
                 "the writer never took the request"
             );
             tokio::task::yield_now().await;
         }
-        let second = writer.submit(WriteRequest {
-            check_ins: vec![check_in(&service, "b")],
-            preparing: Some(mark),
-            ..WriteRequest::default()
-        });
-        second.await.unwrap();
-        first.await.unwrap().unwrap();
+        let queued: Vec<_> = ["b", "c", "d", "e", "f"].into_iter().map(submit).collect();
+        while writer.queue_depth() < queued.len() {
+            assert!(Instant::now() < deadline, "the requests never queued");
+            tokio::task::yield_now().await;
+        }
+        drop(lock);
 
+        first.await.unwrap().unwrap();
+        for request in queued {
+            request.await.unwrap().unwrap();
+        }
         // The counters are written after the answers; once stopped, the writer is done.
         writer.shutdown().await;
         let stats = writer.stats();
-        assert_eq!((stats.batches, stats.requests), (1, 2));
+        assert_eq!((stats.batches, stats.requests), (2, 6));
     }
 }
