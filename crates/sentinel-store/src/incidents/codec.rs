@@ -42,6 +42,11 @@ impl CompressedPayload {
         })
     }
 
+    /// How many bytes are stored (for benchmarks and size reports).
+    pub fn stored_len(&self) -> usize {
+        self.0.len()
+    }
+
     /// The stored bytes.
     pub(super) fn as_bytes(&self) -> &[u8] {
         &self.0

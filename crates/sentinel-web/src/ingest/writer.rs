@@ -297,8 +297,8 @@ impl WriterTask {
     /// while the writer commits another. Waiting up to 2 ms for the requests handlers were
     /// preparing made batches twice as large, but moved every connection in lock-step:
     /// handlers idled during each commit and the writer during each wait. Without the wait
-    /// the ingest bench accepted 6% more events per second (6 of 7 interleaved runs), with
-    /// p99 still near 25 ms (BENCHMARKS.md).
+    /// the ingest bench accepted 8% more events per second on average (more in 6 of 7
+    /// interleaved pairs), with p99 under 45 ms (BENCHMARKS.md).
     async fn next_batch(&mut self, stopped: &mut watch::Receiver<bool>) -> Option<Vec<Pending>> {
         let receiver = &mut self.receiver;
         let first = loop {
