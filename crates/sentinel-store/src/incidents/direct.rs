@@ -13,13 +13,13 @@ use super::batch::BatchChanges;
 use super::check_ins::{write_check_ins_on_sqlite, NewCheckIn};
 use super::codec::kind_str;
 use super::plan::{
-    BatchPlan, EventRowValues, NewIncidentRow, EVENT_COLUMNS, INCIDENT_COLUMNS,
-    INCIDENT_UPSERT_TAIL,
+    BatchPlan, EventRowValues, NewIncidentRow, EVENT_COLUMNS, FOUND_INCIDENT_COLUMNS,
+    INCIDENT_COLUMNS, INCIDENT_UPSERT_TAIL,
 };
 use super::write::{in_group_order, EventOutcome, FoundIncident, NewEvent};
 use crate::jobs::{enqueue_on_sqlite, NewJob};
 use crate::StoreResult;
-use rusqlite::{params, Connection, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use sentinel_core::clock::Millis;
 use sentinel_core::id::EventRowId;
 use std::collections::{HashMap, HashSet};
@@ -29,6 +29,7 @@ use std::time::Duration;
 /// The statements of a batch, built once per connection (placeholders `?N`, so a value may
 /// be used twice).
 struct Statements {
+    find_incident: String,
     upsert_incident: String,
     insert_event: String,
 }
@@ -36,6 +37,10 @@ struct Statements {
 impl Statements {
     fn new() -> Self {
         Self {
+            find_incident: format!(
+                "SELECT {FOUND_INCIDENT_COLUMNS} FROM incidents \
+                 WHERE service_id = ?1 AND fingerprint = ?2"
+            ),
             upsert_incident: format!(
                 "INSERT INTO incidents ({INCIDENT_COLUMNS}) VALUES ({}) {INCIDENT_UPSERT_TAIL}",
                 numbered(super::plan::INCIDENT_COLUMN_COUNT)
@@ -147,8 +152,21 @@ fn write_events(
 
     let mut new_ids = HashSet::with_capacity(plan.groups.len());
     let mut found = Vec::with_capacity(plan.groups.len());
+    // Most batches only join incidents that exist, so each is looked up first and only a
+    // missing one goes through the upsert. The upsert's `RETURNING` costs SQLite a temporary
+    // table per statement, and its no-op `DO UPDATE` rewrites the row; the look-up does
+    // neither. The writer holds the write lock, so nothing can create the incident between
+    // the two.
+    let mut find = conn.prepare_cached(&statements.find_incident)?;
     let mut upsert = conn.prepare_cached(&statements.upsert_incident)?;
-    for members in plan.groups.values() {
+    for (&(service_id, fingerprint), members) in &plan.groups {
+        if let Some(existing) = find
+            .query_row(params![service_id, fingerprint], found_incident)
+            .optional()?
+        {
+            found.push(existing);
+            continue;
+        }
         let Some(row) = NewIncidentRow::for_group(events, members, now) else {
             continue;
         };
@@ -180,23 +198,7 @@ fn write_events(
                 0_i64,
                 row.now,
             ],
-            |r| {
-                Ok(FoundIncident {
-                    id: r.get(0)?,
-                    service_id: r.get(1)?,
-                    fingerprint: r.get(2)?,
-                    status: r.get(3)?,
-                    quiet: r.get(4)?,
-                    occurrence_count: r.get(5)?,
-                    first_seen: r.get(6)?,
-                    last_seen: r.get(7)?,
-                    release: r.get(8)?,
-                    environment: r.get(9)?,
-                    regression_count: r.get(10)?,
-                    resolved_at: r.get(11)?,
-                    created: false,
-                })
-            },
+            found_incident,
         )?;
         new_ids.insert(row.id);
         found.push(incident);
@@ -235,6 +237,25 @@ fn write_events(
     let (outcomes, changes) = plan.settle(events, &incidents, inserted, now);
     write_changes(conn, &changes)?;
     Ok(outcomes)
+}
+
+/// A row of [`FOUND_INCIDENT_COLUMNS`]; `created` is decided later, by its id.
+fn found_incident(r: &rusqlite::Row<'_>) -> rusqlite::Result<FoundIncident> {
+    Ok(FoundIncident {
+        id: r.get(0)?,
+        service_id: r.get(1)?,
+        fingerprint: r.get(2)?,
+        status: r.get(3)?,
+        quiet: r.get(4)?,
+        occurrence_count: r.get(5)?,
+        first_seen: r.get(6)?,
+        last_seen: r.get(7)?,
+        release: r.get(8)?,
+        environment: r.get(9)?,
+        regression_count: r.get(10)?,
+        resolved_at: r.get(11)?,
+        created: false,
+    })
 }
 
 fn write_changes(conn: &Connection, changes: &BatchChanges) -> StoreResult<()> {
