@@ -388,14 +388,16 @@ fn check_schema_name(name: &str) -> StoreResult<()> {
 
 /// How often the background connection checkpoints the WAL.
 ///
-/// Under sustained ingest the WAL grows by about 30,000 pages a second, and a passive
-/// checkpoint that runs while the writer commits never catches up completely, so only the
-/// writer's own automatic checkpoint (at 20,000 pages) lets the WAL start over. That one runs
-/// inside a commit and copies whatever the background has not: with a checkpoint every
-/// second it stalled ingest for 80–95 ms (the worst acknowledgement in every bench run).
-/// Every 200 ms, the background copies most pages first, and the worst acknowledgement
-/// falls to 45–52 ms. An idle database makes this a no-op.
-const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(200);
+/// Under sustained ingest the WAL grows by tens of thousands of pages a second, and a
+/// passive checkpoint that runs while the writer commits never catches up completely, so
+/// only the writer's own automatic checkpoint (at 20,000 pages) lets the WAL start over.
+/// That one runs inside a commit and copies whatever the background has not, so the
+/// interval bounds the stall. In the ingest bench (BENCHMARKS.md): every second, the worst
+/// acknowledgement was 80–95 ms; every 200 ms, 77–81 ms with p99 40–45 ms once batches got
+/// small; every 100 ms, 44–47 ms with p99 near 29 ms and the most events per second; every
+/// 50 ms, p99 near 24 ms but more CPU per event, as hot pages are copied more often. An idle
+/// database makes this a no-op.
+const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(100);
 
 /// Checkpoints the WAL every [`CHECKPOINT_INTERVAL`] (PASSIVE: never waits for readers or
 /// the writer) until the pool is closed.
