@@ -8,7 +8,8 @@
 //! commit, so an SDK that got a 2xx will find its event stored.
 //!
 //! Under load, requests pile up while a commit is in flight and the next transaction takes
-//! them all: the cost of a commit (an fsync on SQLite) is shared by the batch. When the queue
+//! them all: the cost of a commit (writing its WAL frames on SQLite, a round trip and a WAL
+//! flush on PostgreSQL) is shared by the batch. When the queue
 //! is full, [`IngestWriter::submit`] fails at once with [`WriteError::QueueFull`] and the
 //! handler answers 429 so the SDK backs off.
 
