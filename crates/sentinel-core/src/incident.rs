@@ -5,6 +5,10 @@
 //! by people (resolve, ignore, reopen). Which moves are allowed is decided here, once; the
 //! API answers 409 for the rest.
 
+mod sort_keys;
+
+pub use sort_keys::{count_scale, last_seen_minute};
+
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;

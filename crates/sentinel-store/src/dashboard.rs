@@ -12,7 +12,8 @@ use std::collections::HashMap;
 /// The most distinct values [`Store::incident_facets`] returns per facet.
 const MAX_FACET_VALUES: i64 = 50;
 
-/// The environments and releases of an organization's incidents, most recently seen first.
+/// The environments and releases of an organization's incidents, most recently seen first (to
+/// the minute, from the list indexes; values seen in the same minute by name).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IncidentFacets {
     pub environments: Vec<String>,
@@ -84,7 +85,7 @@ impl Store {
         let environments: Vec<String> = read!(self, |pool| {
             sqlx::query_scalar(
                 "SELECT environment FROM incidents WHERE org_id = $1 AND environment IS NOT NULL \
-                 GROUP BY environment ORDER BY MAX(last_seen) DESC LIMIT $2",
+                 GROUP BY environment ORDER BY MAX(last_seen_minute) DESC, environment LIMIT $2",
             )
             .bind(org.as_str())
             .bind(MAX_FACET_VALUES)
@@ -94,7 +95,7 @@ impl Store {
         let releases: Vec<String> = read!(self, |pool| {
             sqlx::query_scalar(
                 "SELECT release FROM incidents WHERE org_id = $1 AND release IS NOT NULL \
-                 GROUP BY release ORDER BY MAX(last_seen) DESC LIMIT $2",
+                 GROUP BY release ORDER BY MAX(last_seen_minute) DESC, release LIMIT $2",
             )
             .bind(org.as_str())
             .bind(MAX_FACET_VALUES)

@@ -240,6 +240,97 @@ async fn cursor_pages_are_stable_across_inserts(store: Store) {
     assert_eq!((page.items.len(), page.next_cursor), (8, None));
 }
 
+/// Lists order by coarse keys (the minute of last_seen, the scale of the count) and then by
+/// the value: across many keys, pages of two give exactly the order of the values, and the
+/// stored keys, including those computed by migration 0009's SQL, are the core's.
+async fn sorts_and_cursors_cross_coarse_keys(store: Store) {
+    let (org, service) = org_with_service(&store).await;
+    // Counts either side of scale steps and last_seen either side of minute boundaries,
+    // shuffled against each other so the two orders differ.
+    let shapes = [
+        (1, 0),
+        (9, 59_999),
+        (10, 60_000),
+        (11, 61_000),
+        (19, 119_999),
+        (20, 30_000),
+        (21, 180_000),
+        (99, 125_000),
+        (100, 59_000),
+        (101, 240_001),
+        (3, 240_000),
+        (30, 239_999),
+    ];
+    for (i, (count, offset)) in shapes.into_iter().enumerate() {
+        incident_with(
+            &store,
+            &org,
+            &service,
+            &format!("k{i}"),
+            count,
+            T0 + offset,
+            |_| {},
+        )
+        .await;
+    }
+    assert_sort_keys_current(&store).await;
+    for sort in [IncidentSort::LastSeen, IncidentSort::Count] {
+        let all = store
+            .list_incidents(
+                &org,
+                &IncidentQuery {
+                    sort,
+                    limit: 100,
+                    ..IncidentQuery::default()
+                },
+            )
+            .await
+            .unwrap()
+            .items;
+        let mut expected = all.clone();
+        let key = |i: &sentinel_store::incidents::Incident| match sort {
+            IncidentSort::Count => i.occurrence_count,
+            _ => i.last_seen,
+        };
+        expected.sort_by(|a, b| key(b).cmp(&key(a)).then(b.id.cmp(&a.id)));
+        assert_eq!(ids(&all), ids(&expected), "{sort:?}: one page");
+        let mut query = IncidentQuery {
+            sort,
+            limit: 2,
+            ..IncidentQuery::default()
+        };
+        let mut paged = Vec::new();
+        loop {
+            let page = store.list_incidents(&org, &query).await.unwrap();
+            paged.extend(ids(&page.items));
+            match page.next_cursor {
+                Some(cursor) => query.cursor = Some(cursor),
+                None => break,
+            }
+            assert!(
+                paged.len() <= shapes.len(),
+                "{sort:?}: pagination does not end"
+            );
+        }
+        assert_eq!(paged, ids(&expected), "{sort:?}: pages of two");
+    }
+
+    // Migration 0009 filled the keys of existing incidents with this SQL.
+    run_sql(
+        &store,
+        "UPDATE incidents SET last_seen_minute = -1, count_scale = -1",
+    )
+    .await;
+    run_sql(
+        &store,
+        "UPDATE incidents SET last_seen_minute = last_seen / 60000, \
+         count_scale = length(CAST(occurrence_count AS TEXT)) * 10 \
+         + CAST(substr(CAST(occurrence_count AS TEXT), 1, 1) AS INTEGER)",
+    )
+    .await;
+    assert_sort_keys_current(&store).await;
+}
+
 async fn bad_cursors_are_refused(store: Store) {
     let (org, service) = org_with_service(&store).await;
     for i in 0..3 {
@@ -301,6 +392,7 @@ sentinel_store::store_tests!(
     filters_select_matching_incidents,
     sorts_order_by_last_seen_first_seen_or_count,
     cursor_pages_are_stable_across_inserts,
+    sorts_and_cursors_cross_coarse_keys,
     bad_cursors_are_refused,
     incident_events_page_newest_first,
     chip_counts_follow_every_filter_but_status,

@@ -496,7 +496,8 @@ async fn the_sqlite_ingest_connection_writes_what_the_pooled_path_writes() {
         "SELECT json_array(service_id, fingerprint, grouping_version, title, culprit, \
          error_class, error_type, message, status, severity, quiet, occurrence_count, first_seen, \
          last_seen, release, environment, trigger_route, trace_id, regression_count, resolved_at, \
-         updated_at) FROM incidents ORDER BY service_id, fingerprint",
+         updated_at, last_seen_minute, count_scale) FROM incidents \
+         ORDER BY service_id, fingerprint",
         "SELECT json_array(e.service_id, e.event_id, i.fingerprint, e.kind, e.received_at, \
          e.timestamp, e.level, e.trace_id, e.release, e.environment, e.transaction_name, \
          e.duration_ms, e.tags, hex(e.payload)) FROM events e \
@@ -517,6 +518,51 @@ async fn the_sqlite_ingest_connection_writes_what_the_pooled_path_writes() {
         assert!(!want.is_empty(), "{sql}");
         assert_eq!(want, rows(&direct.store, sql).await, "{sql}");
     }
+}
+
+/// The ingest connection sets only the count and `last_seen` while neither coarse sort key
+/// changes, and the keys too when one does: after every batch, each stored key is its
+/// function of the stored value.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sqlite_ingest_connection_keeps_the_coarse_sort_keys_current() {
+    let direct = sentinel_store::testing::sqlite().await;
+    let org = OrgId::generate();
+    let service = ServiceId::generate();
+    insert_org_with_services(&direct.store, &org, std::slice::from_ref(&service)).await;
+    let mut connection = direct
+        .store
+        .open_sqlite_ingest_connection()
+        .unwrap()
+        .expect("a SQLite store has an ingest connection");
+    // Batches of one to four events 7 s apart: runs of batches share a minute and a count
+    // scale, and the minute and the scale (at 10, 20, 30, …) each change on their own.
+    let mut at = T0;
+    let mut sent = 0;
+    let mut history = Vec::new();
+    for round in 0..40 {
+        let events: Vec<NewEvent> = (0..round % 4 + 1)
+            .map(|_| {
+                sent += 1;
+                at += 7_000;
+                error_event(&org, &service, &format!("e{sent}"), "fp", at)
+            })
+            .collect();
+        connection
+            .write_batch(&events, &[], at, |_, _| Vec::new())
+            .unwrap();
+        assert_sort_keys_current(&direct.store).await;
+        let keys = stored_sort_keys(&direct.store).await;
+        assert_eq!(keys.len(), 1);
+        history.push((keys[0].1, keys[0].3));
+    }
+    assert_eq!(stored_sort_keys(&direct.store).await[0].0, sent);
+    // Both kinds of batch happened: some kept both keys, some changed one.
+    let kept = history.windows(2).filter(|w| w[0] == w[1]).count();
+    assert!(
+        kept > 5 && kept < history.len() - 5,
+        "kept {kept} of {}",
+        history.len()
+    );
 }
 
 fn random_batch(

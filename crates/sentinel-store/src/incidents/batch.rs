@@ -8,7 +8,7 @@ use crate::db::tx;
 use crate::{Backend, StoreResult, Tx};
 use sentinel_core::clock::Millis;
 use sentinel_core::id::IncidentId;
-use sentinel_core::incident::IncidentStatus;
+use sentinel_core::incident::{count_scale, last_seen_minute, IncidentStatus};
 use std::collections::BTreeMap;
 
 /// Sentry's limits for tag keys and values; longer ones are cut, so one odd tag cannot bloat
@@ -30,6 +30,40 @@ pub(super) struct IncidentUpdate {
     pub(super) regression_count: i64,
     pub(super) resolved_at: Option<i64>,
     pub(super) updated_at: i64,
+    /// The coarse sort keys of `last_seen` and `occurrence_count` (see
+    /// `sentinel_core::incident::sort_keys`).
+    pub(super) last_seen_minute: i64,
+    pub(super) count_scale: i64,
+    /// Which of the columns beside the count, `last_seen` and `updated_at` differ from the
+    /// stored row (all of them for an incident this batch created).
+    pub(super) changed: ChangedColumns,
+}
+
+/// The columns of an incident update that may keep their stored values. SQLite rewrites the
+/// entries of every index holding a column an UPDATE sets, whether or not its value
+/// changed, so its ingest connection sets only these that did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct ChangedColumns {
+    pub(super) status: bool,
+    pub(super) first_seen: bool,
+    /// `regression_count` and `resolved_at`, which change together.
+    pub(super) regression: bool,
+    pub(super) release: bool,
+    pub(super) environment: bool,
+    pub(super) last_seen_minute: bool,
+    pub(super) count_scale: bool,
+}
+
+impl ChangedColumns {
+    const ALL: Self = Self {
+        status: true,
+        first_seen: true,
+        regression: true,
+        release: true,
+        environment: true,
+        last_seen_minute: true,
+        count_scale: true,
+    };
 }
 
 /// Everything the batch changes besides the event rows, aggregated.
@@ -76,6 +110,9 @@ impl BatchChanges {
             regression_count: incident.regression_count,
             resolved_at: incident.resolved_at,
             updated_at: now,
+            last_seen_minute: 0,
+            count_scale: 0,
+            changed: ChangedColumns::ALL,
         };
         if incident.created {
             update.first_seen = i64::MAX;
@@ -117,6 +154,20 @@ impl BatchChanges {
             Some(_) => status.as_str(),
             None => KEEP_STATUS,
         };
+        update.last_seen_minute = last_seen_minute(update.last_seen);
+        update.count_scale = count_scale(update.occurrence_count);
+        if !incident.created {
+            update.changed = ChangedColumns {
+                status: update.status != incident.status && update.status != KEEP_STATUS,
+                first_seen: update.first_seen != incident.first_seen,
+                regression: update.regression_count != incident.regression_count
+                    || update.resolved_at != incident.resolved_at,
+                release: update.release != incident.release,
+                environment: update.environment != incident.environment,
+                last_seen_minute: update.last_seen_minute != last_seen_minute(incident.last_seen),
+                count_scale: update.count_scale != count_scale(incident.occurrence_count),
+            };
+        }
         self.incidents.push(update);
     }
 
@@ -164,6 +215,9 @@ const KEEP_STATUS: &str = "";
 
 type TagKey = (String, String, String);
 
+/// The values of one incident in [`update_incidents_sql`].
+const INCIDENT_UPDATE_VALUES: usize = 12;
+
 /// `UPDATE incidents` from `rows` value rows whose placeholders start after `$skip`.
 fn update_incidents_sql(backend: Backend, rows: usize, skip: usize) -> String {
     format!(
@@ -171,9 +225,10 @@ fn update_incidents_sql(backend: Backend, rows: usize, skip: usize) -> String {
          status = CASE WHEN v.column2 = '' THEN incidents.status ELSE v.column2 END, \
          occurrence_count = v.column3, first_seen = v.column4, last_seen = v.column5, \
          release = v.column6, environment = v.column7, regression_count = v.column8, \
-         resolved_at = v.column9, updated_at = v.column10 \
+         resolved_at = v.column9, updated_at = v.column10, last_seen_minute = v.column11, \
+         count_scale = v.column12 \
          FROM (VALUES {}) AS v WHERE incidents.id = v.column1",
-        value_rows_after(backend, rows, 10, skip)
+        value_rows_after(backend, rows, INCIDENT_UPDATE_VALUES, skip)
     )
 }
 
@@ -215,7 +270,9 @@ macro_rules! bind_changes {
                 .bind(update.environment.as_deref())
                 .bind(update.regression_count)
                 .bind(update.resolved_at)
-                .bind(update.updated_at);
+                .bind(update.updated_at)
+                .bind(update.last_seen_minute)
+                .bind(update.count_scale);
         }
         for ((incident_id, hour), count) in $hourly {
             query = query.bind(incident_id.as_str()).bind(*hour).bind(**count);
@@ -245,7 +302,7 @@ pub(super) async fn write_changes(tx: &mut Tx, changes: &BatchChanges) -> StoreR
     if let Tx::Postgres(conn) = tx {
         if fits(updates.len()) && fits(hourly.len()) && fits(tags.len()) {
             let backend = Backend::Postgres;
-            let after_updates = updates.len() * 10;
+            let after_updates = updates.len() * INCIDENT_UPDATE_VALUES;
             let after_hourly = after_updates + hourly.len() * 3;
             let sql = format!(
                 "WITH updated AS ({}), counted AS ({}) {}",

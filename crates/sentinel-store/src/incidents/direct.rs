@@ -9,7 +9,7 @@
 //! write; the driver-free part of the work is shared with them (see `plan.rs` and `batch.rs`)
 //! and a test writes the same batches both ways and compares every row.
 
-use super::batch::BatchChanges;
+use super::batch::{BatchChanges, IncidentUpdate};
 use super::check_ins::{write_check_ins_on_sqlite, NewCheckIn};
 use super::codec::kind_str;
 use super::plan::{
@@ -19,7 +19,9 @@ use super::plan::{
 use super::write::{in_group_order, EventOutcome, FoundIncident, NewEvent};
 use crate::jobs::{enqueue_on_sqlite, NewJob};
 use crate::StoreResult;
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{
+    params, params_from_iter, Connection, OptionalExtension, ToSql, TransactionBehavior,
+};
 use sentinel_core::clock::Millis;
 use sentinel_core::id::EventRowId;
 use std::collections::{HashMap, HashSet};
@@ -54,11 +56,6 @@ impl Statements {
     }
 }
 
-/// An empty status means "keep the stored one" (a status this build does not know).
-const UPDATE_INCIDENT: &str = "UPDATE incidents SET \
-    status = CASE WHEN ?2 = '' THEN status ELSE ?2 END, \
-    occurrence_count = ?3, first_seen = ?4, last_seen = ?5, release = ?6, environment = ?7, \
-    regression_count = ?8, resolved_at = ?9, updated_at = ?10 WHERE id = ?1";
 const UPSERT_HOURLY: &str = "INSERT INTO incident_hourly (incident_id, hour, count) \
     VALUES (?1, ?2, ?3) ON CONFLICT (incident_id, hour) DO UPDATE \
     SET count = incident_hourly.count + excluded.count";
@@ -103,7 +100,8 @@ impl SqliteIngestConnection {
              PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; \
              PRAGMA cache_size = -32000; PRAGMA wal_autocheckpoint = 20000;",
         )?;
-        conn.set_prepared_statement_cache_capacity(32);
+        // Room for the batch's statements and the few dozen variants of `update_incident`.
+        conn.set_prepared_statement_cache_capacity(96);
         Ok(Self {
             conn,
             statements: Statements::new(),
@@ -259,20 +257,8 @@ fn found_incident(r: &rusqlite::Row<'_>) -> rusqlite::Result<FoundIncident> {
 }
 
 fn write_changes(conn: &Connection, changes: &BatchChanges) -> StoreResult<()> {
-    let mut update = conn.prepare_cached(UPDATE_INCIDENT)?;
     for incident in &changes.incidents {
-        update.execute(params![
-            incident.id,
-            incident.status,
-            incident.occurrence_count,
-            incident.first_seen,
-            incident.last_seen,
-            incident.release,
-            incident.environment,
-            incident.regression_count,
-            incident.resolved_at,
-            incident.updated_at,
-        ])?;
+        update_incident(conn, incident)?;
     }
     let mut hourly = conn.prepare_cached(UPSERT_HOURLY)?;
     for ((incident_id, hour), count) in &changes.hourly {
@@ -286,6 +272,55 @@ fn write_changes(conn: &Connection, changes: &BatchChanges) -> StoreResult<()> {
     for id in &changes.empty_created {
         delete.execute(params![id])?;
     }
+    Ok(())
+}
+
+/// Sets the count, `last_seen` and `updated_at`, and of the other columns only those that
+/// changed (see [`ChangedColumns`]): most updates then touch the row and no index. There
+/// are few distinct statements, each prepared once and cached.
+fn update_incident(conn: &Connection, update: &IncidentUpdate) -> StoreResult<()> {
+    let changed = update.changed;
+    let columns: [(&str, &dyn ToSql, bool); 11] = [
+        ("occurrence_count", &update.occurrence_count, true),
+        ("last_seen", &update.last_seen, true),
+        ("updated_at", &update.updated_at, true),
+        ("status", &update.status, changed.status),
+        ("first_seen", &update.first_seen, changed.first_seen),
+        (
+            "regression_count",
+            &update.regression_count,
+            changed.regression,
+        ),
+        ("resolved_at", &update.resolved_at, changed.regression),
+        ("release", &update.release, changed.release),
+        ("environment", &update.environment, changed.environment),
+        (
+            "last_seen_minute",
+            &update.last_seen_minute,
+            changed.last_seen_minute,
+        ),
+        ("count_scale", &update.count_scale, changed.count_scale),
+    ];
+    let set: Vec<(&str, &dyn ToSql)> = columns
+        .into_iter()
+        .filter(|(_, _, set)| *set)
+        .map(|(column, value, _)| (column, value))
+        .collect();
+    let assignments: Vec<String> = set
+        .iter()
+        .map(|(column, _)| format!("{column} = ?"))
+        .collect();
+    let sql = format!(
+        "UPDATE incidents SET {} WHERE id = ?",
+        assignments.join(", ")
+    );
+    let id: &dyn ToSql = &update.id;
+    let values = set
+        .iter()
+        .map(|(_, value)| *value)
+        .chain(std::iter::once(id));
+    conn.prepare_cached(&sql)?
+        .execute(params_from_iter(values))?;
     Ok(())
 }
 

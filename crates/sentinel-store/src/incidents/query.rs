@@ -6,7 +6,7 @@ use super::{Incident, Page};
 use crate::db::read;
 use crate::{Store, StoreError, StoreResult};
 use sentinel_core::id::{IncidentId, OrgId, ServiceId};
-use sentinel_core::incident::{ErrorClass, IncidentStatus};
+use sentinel_core::incident::{count_scale, last_seen_minute, ErrorClass, IncidentStatus};
 use std::str::FromStr;
 
 /// The most incidents one page returns, and the page size when none is asked for.
@@ -39,6 +39,17 @@ impl IncidentSort {
         }
     }
 
+    /// The coarse key an index orders this sort by, and that key of a value: see
+    /// `sentinel_core::incident::sort_keys`. First seen never changes, so its index holds
+    /// the value itself.
+    fn coarse_key(self) -> Option<CoarseKey> {
+        match self {
+            IncidentSort::LastSeen => Some(("last_seen_minute", last_seen_minute)),
+            IncidentSort::FirstSeen => None,
+            IncidentSort::Count => Some(("count_scale", count_scale)),
+        }
+    }
+
     /// Cursors remember their sort, so one cannot be replayed against another order.
     fn cursor_tag(self) -> &'static str {
         match self {
@@ -56,6 +67,9 @@ impl IncidentSort {
         }
     }
 }
+
+/// A coarse key's column, and the function that gives it from the sort's value.
+type CoarseKey = (&'static str, fn(i64) -> i64);
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("unknown sort {0:?} (expected last_seen, first_seen or count)")]
@@ -203,7 +217,14 @@ impl Store {
             sql.push_str(" AND quiet = FALSE");
         }
         let column = query.sort.column();
+        let coarse = query.sort.coarse_key();
         if let Some(after) = &after {
+            // The coarse key's bound is implied by the value's; it is there so the walk of
+            // the coarse index starts at the cursor.
+            if let Some((key, key_of)) = coarse {
+                let bound = next(&mut args, Arg::Int(key_of(after.value)));
+                sql.push_str(&format!(" AND {key} <= {bound}"));
+            }
             let value = next(&mut args, Arg::Int(after.value));
             let id = next(&mut args, Arg::Text(after.id.clone()));
             sql.push_str(&format!(
@@ -211,7 +232,11 @@ impl Store {
             ));
         }
         let fetch = next(&mut args, Arg::Int(i64::from(limit) + 1));
-        sql.push_str(&format!(" ORDER BY {column} DESC, id DESC LIMIT {fetch}"));
+        let order = match coarse {
+            Some((key, _)) => format!("{key} DESC, {column} DESC, id DESC"),
+            None => format!("{column} DESC, id DESC"),
+        };
+        sql.push_str(&format!(" ORDER BY {order} LIMIT {fetch}"));
 
         let rows: Vec<IncidentRow> = read!(self, |pool| {
             let mut q = sqlx::query_as::<_, IncidentRow>(&sql);

@@ -138,26 +138,35 @@ pub async fn facets_list_latest_values_most_recently_seen_first(store: Store) {
         let (store, org, service) = (store.clone(), org.clone(), service.clone());
         async move { incident_with(&store, &org, &service, fingerprint, 1, last, adjust).await }
     };
-    put("a", T0 + 10, at(Some("production"), Some("2.0.0"))).await;
-    put("b", T0 + 30, at(Some("staging"), Some("1.0.0"))).await;
-    put("c", T0 + 40, at(Some("qa"), Some("3.0.0"))).await;
-    put("d", T0 + 20, at(Some("production"), Some("1.0.0"))).await;
+    put("a", T0 + 10 * MINUTE, at(Some("production"), Some("2.0.0"))).await;
+    put("b", T0 + 30 * MINUTE, at(Some("staging"), Some("1.0.0"))).await;
+    put("c", T0 + 40 * MINUTE, at(Some("qa"), Some("3.0.0"))).await;
+    put("d", T0 + 20 * MINUTE, at(Some("production"), Some("1.0.0"))).await;
     // Incidents without either value add none; a quiet incident's values count.
-    put("e", T0 + 50, at(None, None)).await;
-    incident_with(&store, &org, &service, "f", 1, T0 + 5, |e| {
+    put("e", T0 + 50 * MINUTE, at(None, None)).await;
+    incident_with(&store, &org, &service, "f", 1, T0 + 5 * MINUTE, |e| {
         e.environment = Some("load-test".to_string());
         e.release = Some("0.9.0".to_string());
         e.incident.as_mut().unwrap().quiet = true;
     })
     .await;
     let (other, other_service) = org_with_service(&store).await;
-    incident_with(&store, &other, &other_service, "x", 1, T0 + 60, |e| {
-        e.environment = Some("elsewhere".to_string());
-        e.release = Some("9.9.9".to_string());
-    })
+    incident_with(
+        &store,
+        &other,
+        &other_service,
+        "x",
+        1,
+        T0 + 60 * MINUTE,
+        |e| {
+            e.environment = Some("elsewhere".to_string());
+            e.release = Some("9.9.9".to_string());
+        },
+    )
     .await;
 
-    // Ordered by each value's latest last_seen: neither alphabetical nor by insertion.
+    // Ordered by the minute of each value's latest last_seen: neither alphabetical nor by
+    // insertion.
     assert_eq!(
         store.incident_facets(&org).await.unwrap(),
         IncidentFacets {
@@ -175,6 +184,16 @@ pub async fn facets_list_latest_values_most_recently_seen_first(store: Store) {
             ],
         }
     );
+    // Values last seen in the same minute are ordered by name, whatever the milliseconds.
+    put(
+        "g",
+        T0 + 40 * MINUTE + 30_000,
+        at(Some("canary"), Some("3.0.1")),
+    )
+    .await;
+    let facets = store.incident_facets(&org).await.unwrap();
+    assert_eq!(facets.environments[..2], ["canary", "qa"]);
+    assert_eq!(facets.releases[..2], ["3.0.0", "3.0.1"]);
     let empty = create_org(&store).await;
     assert_eq!(
         store.incident_facets(&empty).await.unwrap(),

@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 /// One hour in ms.
 pub const HOUR: Millis = 3_600_000;
+pub const MINUTE: Millis = 60_000;
 /// A fixed "now" on an hour boundary: 2024-01-01T00:00:00Z.
 pub const T0: Millis = 1_704_067_200_000;
 
@@ -152,4 +153,29 @@ pub async fn run_sql(store: &Store, sql: &str) {
     let mut tx = store.begin().await.unwrap();
     execute!(&mut tx, sql);
     tx.commit().await.unwrap();
+}
+
+/// Every incident's (occurrence_count, count_scale, last_seen, last_seen_minute), as stored.
+pub async fn stored_sort_keys(store: &Store) -> Vec<(i64, i64, i64, i64)> {
+    const SQL: &str = "SELECT occurrence_count, count_scale, last_seen, last_seen_minute \
+                       FROM incidents ORDER BY id";
+    let mut tx = store.begin().await.unwrap();
+    match &mut tx {
+        Tx::Sqlite(t) => sqlx::query_as(SQL).fetch_all(&mut **t).await.unwrap(),
+        Tx::Postgres(t) => sqlx::query_as(SQL).fetch_all(&mut **t).await.unwrap(),
+    }
+}
+
+/// Asserts that each stored coarse sort key is its function of the stored value.
+pub async fn assert_sort_keys_current(store: &Store) {
+    use sentinel_core::incident::{count_scale, last_seen_minute};
+    let stored = stored_sort_keys(store).await;
+    assert!(!stored.is_empty());
+    for (count, scale, last_seen, minute) in stored {
+        assert_eq!(
+            (scale, minute),
+            (count_scale(count), last_seen_minute(last_seen)),
+            "count {count}, last_seen {last_seen}"
+        );
+    }
 }
