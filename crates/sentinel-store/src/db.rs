@@ -199,10 +199,15 @@ impl Store {
                 .acquire_timeout(options.acquire_timeout)
                 .connect_with(base.clone())
                 .await?;
+            // Each reader connection keeps its own page cache, and the pool opens up to
+            // `max_connections` of them, so 32 MB each could add up to a quarter of a GB
+            // under load (role `all` peaked at 130–236 MB in some ingest runs). 8 MB each
+            // rendered the dashboard benchmark's list and incident pages as fast as 32 MB
+            // did (BENCHMARKS.md); the OS page cache holds the rest.
             let reader = SqlitePoolOptions::new()
                 .max_connections(options.max_connections.max(1))
                 .acquire_timeout(options.acquire_timeout)
-                .connect_with(base.clone().read_only(true))
+                .connect_with(base.clone().read_only(true).pragma("cache_size", "-8000"))
                 .await?;
             let checkpointer = SqlitePoolOptions::new()
                 .max_connections(1)
