@@ -30,10 +30,6 @@ pub(super) struct IncidentUpdate {
     pub(super) regression_count: i64,
     pub(super) resolved_at: Option<i64>,
     pub(super) updated_at: i64,
-    /// The coarse sort keys of `last_seen` and `occurrence_count` (see
-    /// `sentinel_core::incident::sort_keys`).
-    pub(super) last_seen_minute: i64,
-    pub(super) count_scale: i64,
     /// Which of the columns beside the count, `last_seen` and `updated_at` differ from the
     /// stored row (all of them for an incident this batch created).
     pub(super) changed: ChangedColumns,
@@ -110,8 +106,6 @@ impl BatchChanges {
             regression_count: incident.regression_count,
             resolved_at: incident.resolved_at,
             updated_at: now,
-            last_seen_minute: 0,
-            count_scale: 0,
             changed: ChangedColumns::ALL,
         };
         if incident.created {
@@ -154,8 +148,6 @@ impl BatchChanges {
             Some(_) => status.as_str(),
             None => KEEP_STATUS,
         };
-        update.last_seen_minute = last_seen_minute(update.last_seen);
-        update.count_scale = count_scale(update.occurrence_count);
         if !incident.created {
             update.changed = ChangedColumns {
                 status: update.status != incident.status && update.status != KEEP_STATUS,
@@ -164,8 +156,10 @@ impl BatchChanges {
                     || update.resolved_at != incident.resolved_at,
                 release: update.release != incident.release,
                 environment: update.environment != incident.environment,
-                last_seen_minute: update.last_seen_minute != last_seen_minute(incident.last_seen),
-                count_scale: update.count_scale != count_scale(incident.occurrence_count),
+                last_seen_minute: last_seen_minute(update.last_seen)
+                    != last_seen_minute(incident.last_seen),
+                count_scale: count_scale(update.occurrence_count)
+                    != count_scale(incident.occurrence_count),
             };
         }
         self.incidents.push(update);
@@ -271,8 +265,8 @@ macro_rules! bind_changes {
                 .bind(update.regression_count)
                 .bind(update.resolved_at)
                 .bind(update.updated_at)
-                .bind(update.last_seen_minute)
-                .bind(update.count_scale);
+                .bind(last_seen_minute(update.last_seen))
+                .bind(count_scale(update.occurrence_count));
         }
         for ((incident_id, hour), count) in $hourly {
             query = query.bind(incident_id.as_str()).bind(*hour).bind(**count);

@@ -24,6 +24,7 @@ use rusqlite::{
 };
 use sentinel_core::clock::Millis;
 use sentinel_core::id::EventRowId;
+use sentinel_core::incident::{count_scale, last_seen_minute};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::time::Duration;
@@ -288,6 +289,8 @@ fn write_changes(conn: &Connection, changes: &BatchChanges) -> StoreResult<()> {
 /// are few distinct statements, each prepared once and cached.
 fn update_incident(conn: &Connection, update: &IncidentUpdate) -> StoreResult<()> {
     let changed = update.changed;
+    let minute = last_seen_minute(update.last_seen);
+    let scale = count_scale(update.occurrence_count);
     let columns: [(&str, &dyn ToSql, bool); 11] = [
         ("occurrence_count", &update.occurrence_count, true),
         ("last_seen", &update.last_seen, true),
@@ -302,12 +305,8 @@ fn update_incident(conn: &Connection, update: &IncidentUpdate) -> StoreResult<()
         ("resolved_at", &update.resolved_at, changed.regression),
         ("release", &update.release, changed.release),
         ("environment", &update.environment, changed.environment),
-        (
-            "last_seen_minute",
-            &update.last_seen_minute,
-            changed.last_seen_minute,
-        ),
-        ("count_scale", &update.count_scale, changed.count_scale),
+        ("last_seen_minute", &minute, changed.last_seen_minute),
+        ("count_scale", &scale, changed.count_scale),
     ];
     let set: Vec<(&str, &dyn ToSql)> = columns
         .into_iter()
