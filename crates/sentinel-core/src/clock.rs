@@ -10,6 +10,14 @@ use std::sync::Arc;
 /// Milliseconds since the Unix epoch, UTC.
 pub type Millis = i64;
 
+/// Milliseconds in a minute.
+pub const MINUTE_MS: Millis = 60_000;
+
+/// The Unix minute `ms` falls in (minutes since the epoch, rounded down).
+pub fn unix_minute(ms: Millis) -> i64 {
+    ms.div_euclid(MINUTE_MS)
+}
+
 /// A source of the current time.
 pub trait Clock: Send + Sync + 'static {
     /// The current time in Unix milliseconds.

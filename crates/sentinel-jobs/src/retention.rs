@@ -1,7 +1,8 @@
 //! Retention: events older than the configured number of days are deleted once a day.
 //!
-//! Only event rows go; incidents keep their occurrence counts, first/last seen, hourly
-//! rollups and tag breakdowns, so history stays readable after the raw payloads are gone.
+//! Only event rows go, with the per-minute error counts of the same age that the detections
+//! job reads; incidents keep their occurrence counts, first/last seen, hourly rollups and
+//! tag breakdowns, so history stays readable after the raw payloads are gone.
 //! Deletion runs in small batches so each write transaction stays short and ingest is never
 //! held up behind one large delete.
 
@@ -36,8 +37,9 @@ impl RetentionPolicy {
     }
 }
 
-/// Deletes every expired event, batch by batch; returns how many went. `keep_going` is
-/// asked between batches so a shutting-down worker can stop early (the next run finishes).
+/// Deletes every expired event, batch by batch, and the per-minute error counts of the same
+/// age; returns how many events went. `keep_going` is asked between batches so a
+/// shutting-down worker can stop early (the next run finishes).
 pub async fn purge_expired_events(
     store: &Store,
     policy: RetentionPolicy,
@@ -45,6 +47,7 @@ pub async fn purge_expired_events(
     keep_going: impl Fn() -> bool,
 ) -> StoreResult<u64> {
     let cutoff = policy.cutoff(now);
+    store.delete_error_minutes_before(cutoff).await?;
     let mut total = 0;
     loop {
         let deleted = store.delete_events_before(cutoff, DELETE_BATCH).await?;

@@ -1,4 +1,5 @@
-//! Retention deletes expired events only, and incidents keep their counts.
+//! Retention deletes expired events and their minutes' error counts only, and incidents keep
+//! their counts.
 #![allow(clippy::unwrap_used)]
 
 use sentinel_core::event::{EventKind, Level};
@@ -72,10 +73,26 @@ async fn expired_events_go_and_incidents_keep_their_counts(test: TestStore) {
     write_events(&mut tx, &recent, NOW - DAY).await.unwrap();
     tx.commit().await.unwrap();
 
+    let error_counts = |from: i64| {
+        let store = store.clone();
+        async move {
+            store
+                .error_counts_by_bucket(from, NOW, DAY)
+                .await
+                .unwrap()
+                .iter()
+                .map(|c| c.count)
+                .sum::<i64>()
+        }
+    };
+    assert_eq!(error_counts(NOW - 101 * DAY).await, 8);
+
     let deleted = purge_expired_events(&store, RetentionPolicy { event_days: 90 }, NOW, || true)
         .await
         .unwrap();
     assert_eq!(deleted, 5);
+    // The per-minute error counts of the expired events go with them.
+    assert_eq!(error_counts(NOW - 101 * DAY).await, 3);
     for n in 0..5 {
         assert!(
             store

@@ -1,5 +1,5 @@
 //! Anomaly detections, and the reads the detectors judge from (error counts per bucket,
-//! transaction durations).
+//! from the per-minute counts the ingest writer keeps; transaction durations).
 //!
 //! A detection is unique per `(org, dedup_key)` while unresolved (a partial unique index):
 //! raising the same condition again increments `occurrence_count` and moves `last_seen`.
@@ -8,7 +8,7 @@
 
 use crate::db::{read, tx, write};
 use crate::{Store, StoreError, StoreResult, Tx};
-use sentinel_core::clock::Millis;
+use sentinel_core::clock::{unix_minute, Millis, MINUTE_MS};
 use sentinel_core::detection::Resolution;
 use sentinel_core::id::OrgId;
 
@@ -273,24 +273,40 @@ impl Store {
     /// Error events (events with an incident) per service and bucket of `bucket_ms` in
     /// `[from, until)`, across organizations. Bucket `i` covers `from + i·bucket_ms`; empty
     /// buckets are absent.
+    ///
+    /// The counts come from `service_error_minutes`, which the ingest writer keeps per
+    /// minute of receipt, so the three times are taken in whole minutes: `from` and `until`
+    /// are rounded down to the minute they fall in, and a bucket is at least a minute.
     pub async fn error_counts_by_bucket(
         &self,
         from: Millis,
         until: Millis,
         bucket_ms: Millis,
     ) -> StoreResult<Vec<ServiceBucketCount>> {
+        let bucket_minutes = (bucket_ms / MINUTE_MS).max(1);
         Ok(read!(self, |pool| {
             sqlx::query_as(
-                "SELECT org_id, service_id, (received_at - $1) / $3 AS bucket, COUNT(*) AS count \
-                 FROM events WHERE received_at >= $1 AND received_at < $2 \
-                 AND incident_id IS NOT NULL \
-                 GROUP BY org_id, service_id, (received_at - $1) / $3",
+                "SELECT org_id, service_id, (minute - $1) / $3 AS bucket, \
+                 CAST(SUM(count) AS BIGINT) AS count \
+                 FROM service_error_minutes WHERE minute >= $1 AND minute < $2 \
+                 GROUP BY org_id, service_id, (minute - $1) / $3",
             )
-            .bind(from)
-            .bind(until)
-            .bind(bucket_ms)
+            .bind(unix_minute(from))
+            .bind(unix_minute(until))
+            .bind(bucket_minutes)
             .fetch_all(pool)
             .await?
+        }))
+    }
+
+    /// Retention for the error counts: drops the minutes before the one `cutoff` falls in.
+    pub async fn delete_error_minutes_before(&self, cutoff: Millis) -> StoreResult<u64> {
+        Ok(write!(self, |pool| {
+            sqlx::query("DELETE FROM service_error_minutes WHERE minute < $1")
+                .bind(unix_minute(cutoff))
+                .execute(pool)
+                .await?
+                .rows_affected()
         }))
     }
 

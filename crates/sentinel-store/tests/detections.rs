@@ -3,12 +3,13 @@
 
 mod incidents_support;
 
-use incidents_support::{error_event, org_with_service, write, T0};
+use incidents_support::{add_service, error_event, org_with_service, run_sql, write, T0};
 use sentinel_core::checkin::{MonitorConfig, MonitorSchedule};
 use sentinel_core::detection::Resolution;
+use sentinel_core::event::EventKind;
 use sentinel_store::detections::{raise_detection_in, NewDetection, ResolveDetectionError};
-use sentinel_store::incidents::{write_check_ins, NewCheckIn};
-use sentinel_store::Store;
+use sentinel_store::incidents::{write_check_ins, NewCheckIn, NewEvent};
+use sentinel_store::{Store, Tx};
 use serde_json::json;
 
 const MIN: i64 = 60_000;
@@ -106,6 +107,146 @@ async fn error_counts_are_bucketed_per_service(store: Store) {
     assert!(counts.iter().all(|c| c.service_id == service.as_str()));
 }
 
+/// (service, bucket, count), sorted: the detections job's error counts as the store reads
+/// them from the per-minute rollup.
+async fn rollup_counts(
+    store: &Store,
+    from: i64,
+    until: i64,
+    bucket: i64,
+) -> Vec<(String, i64, i64)> {
+    let mut counts: Vec<_> = store
+        .error_counts_by_bucket(from, until, bucket)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.service_id, c.bucket, c.count))
+        .collect();
+    counts.sort();
+    counts
+}
+
+/// The same counts straight from the stored event rows, as the job read them before the
+/// rollup existed.
+async fn event_counts(
+    store: &Store,
+    from: i64,
+    until: i64,
+    bucket: i64,
+) -> Vec<(String, i64, i64)> {
+    const SQL: &str = "SELECT service_id, (received_at - $1) / $3 AS bucket, COUNT(*) AS count \
+                       FROM events WHERE received_at >= $1 AND received_at < $2 \
+                       AND incident_id IS NOT NULL GROUP BY service_id, (received_at - $1) / $3 \
+                       ORDER BY 1, 2";
+    let mut tx = store.begin().await.unwrap();
+    match &mut tx {
+        Tx::Sqlite(t) => sqlx::query_as(SQL)
+            .bind(from)
+            .bind(until)
+            .bind(bucket)
+            .fetch_all(&mut **t)
+            .await
+            .unwrap(),
+        Tx::Postgres(t) => sqlx::query_as(SQL)
+            .bind(from)
+            .bind(until)
+            .bind(bucket)
+            .fetch_all(&mut **t)
+            .await
+            .unwrap(),
+    }
+}
+
+/// The writer's per-minute error counts agree with counting the stored error events:
+/// duplicates and transactions are not counted, services are kept apart, migration 0011's
+/// backfill computes the same, and retention drops whole minutes.
+async fn error_minutes_count_each_stored_error_once(store: Store) {
+    let (org, busy) = org_with_service(&store).await;
+    let quiet = add_service(&store, &org).await;
+    let mut events: Vec<NewEvent> = (0..40)
+        .map(|k| {
+            let fingerprint = if k % 3 == 0 { "a" } else { "b" };
+            error_event(
+                &org,
+                &busy,
+                &format!("busy{k}"),
+                fingerprint,
+                T0 + k * 23_000,
+            )
+        })
+        .collect();
+    events.extend(
+        (0..12).map(|k| error_event(&org, &quiet, &format!("quiet{k}"), "q", T0 + k * 61_000)),
+    );
+    events.push(NewEvent {
+        kind: EventKind::Transaction,
+        incident: None,
+        transaction_name: Some("GET /orders".into()),
+        duration_ms: Some(120.0),
+        ..error_event(&org, &busy, "txn", "unused", T0 + MIN)
+    });
+    for (round, chunk) in events.chunks(9).enumerate() {
+        write(&store, chunk, T0 + 20 * MIN + round as i64).await;
+    }
+    // A second delivery of stored events (and one new one among them) counts only the new.
+    let mut again: Vec<NewEvent> = events[..5].to_vec();
+    again.push(error_event(&org, &busy, "late", "a", T0 + 7 * MIN + 5));
+    write(&store, &again, T0 + 21 * MIN).await;
+
+    let windows = [
+        (T0, T0 + 15 * MIN, 5 * MIN),
+        (T0 + 2 * MIN, T0 + 14 * MIN, 3 * MIN),
+        (T0, T0 + 20 * MIN, MIN),
+    ];
+    for (from, until, bucket) in windows {
+        let expected = event_counts(&store, from, until, bucket).await;
+        assert!(expected.iter().any(|(s, _, _)| s == quiet.as_str()));
+        assert_eq!(rollup_counts(&store, from, until, bucket).await, expected);
+    }
+    let total: i64 = rollup_counts(&store, T0, T0 + 20 * MIN, 20 * MIN)
+        .await
+        .iter()
+        .map(|c| c.2)
+        .sum();
+    assert_eq!(
+        total, 53,
+        "40 + 12 errors and the late one; no duplicate, no transaction"
+    );
+    // Times inside a minute count from the minute they fall in.
+    assert_eq!(
+        rollup_counts(&store, T0 + 30_000, T0 + 10 * MIN + 59_000, 5 * MIN).await,
+        event_counts(&store, T0, T0 + 10 * MIN, 5 * MIN).await
+    );
+
+    // Migration 0011 filled the counts of events stored before it with this SQL.
+    let before = rollup_counts(&store, T0, T0 + 20 * MIN, MIN).await;
+    run_sql(&store, "DELETE FROM service_error_minutes").await;
+    run_sql(
+        &store,
+        "INSERT INTO service_error_minutes (minute, service_id, org_id, count) \
+         SELECT received_at / 60000, service_id, MIN(org_id), COUNT(*) FROM events \
+         WHERE incident_id IS NOT NULL GROUP BY received_at / 60000, service_id",
+    )
+    .await;
+    assert_eq!(rollup_counts(&store, T0, T0 + 20 * MIN, MIN).await, before);
+
+    // Retention drops the minutes before the cutoff's own.
+    store
+        .delete_error_minutes_before(T0 + 5 * MIN + 1)
+        .await
+        .unwrap();
+    let kept = rollup_counts(&store, T0, T0 + 15 * MIN, 5 * MIN).await;
+    assert!(kept.iter().all(|(_, bucket, _)| *bucket >= 1));
+    assert_eq!(
+        kept,
+        event_counts(&store, T0 + 5 * MIN, T0 + 15 * MIN, 5 * MIN)
+            .await
+            .into_iter()
+            .map(|(s, b, c)| (s, b + 1, c))
+            .collect::<Vec<_>>()
+    );
+}
+
 async fn monitors_follow_declared_configs(store: Store) {
     let (org, service) = org_with_service(&store).await;
     let config = MonitorConfig {
@@ -161,5 +302,6 @@ async fn monitors_follow_declared_configs(store: Store) {
 sentinel_store::store_tests!(
     detections_dedupe_while_open_and_resolve,
     error_counts_are_bucketed_per_service,
+    error_minutes_count_each_stored_error_once,
     monitors_follow_declared_configs
 );

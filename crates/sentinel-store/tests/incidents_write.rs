@@ -512,6 +512,8 @@ async fn the_sqlite_ingest_connection_writes_what_the_pooled_path_writes() {
          ORDER BY received_at, check_in_id, status",
         "SELECT json_array(kind, org_id, payload, status, max_attempts, run_at, dedup_key, \
          created_at) FROM jobs ORDER BY dedup_key",
+        "SELECT json_array(minute, service_id, org_id, count) FROM service_error_minutes \
+         ORDER BY minute, service_id",
     ];
     for sql in tables {
         let want = rows(&pooled.store, sql).await;

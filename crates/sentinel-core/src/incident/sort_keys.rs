@@ -12,14 +12,11 @@
 //! rewrites a key whenever its function changes, and migration 0009 computes the same
 //! functions in SQL (a store test holds both to agreeing).
 
-use crate::clock::Millis;
-
-/// Milliseconds per `last_seen` bucket.
-const MINUTE_MS: Millis = 60_000;
+use crate::clock::{unix_minute, Millis};
 
 /// The minute `last_seen` falls in (Unix minutes).
 pub fn last_seen_minute(last_seen: Millis) -> i64 {
-    last_seen.div_euclid(MINUTE_MS)
+    unix_minute(last_seen)
 }
 
 /// The number of decimal digits times ten plus the leading digit: 0 → 10, 7 → 17,

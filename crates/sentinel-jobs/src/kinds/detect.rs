@@ -8,7 +8,7 @@ use super::{store_error, AlertDeps};
 use crate::{JobContext, JobError};
 use sentinel_core::alerting::{signals, RuleEngine, Signal};
 use sentinel_core::checkin::MonitorConfig;
-use sentinel_core::clock::Millis;
+use sentinel_core::clock::{Millis, MINUTE_MS};
 use sentinel_core::detection::monitor::ScheduleError;
 use sentinel_core::detection::{self, kinds, monitor, DetectionSettings, Finding};
 use sentinel_core::id::{OrgId, ServiceId};
@@ -141,9 +141,12 @@ async fn error_findings(
     now: Millis,
 ) -> StoreResult<Vec<NewDetection>> {
     let bucket = s.error_bucket_ms;
-    let window_start = now - bucket;
+    // The store counts errors per minute of receipt, so the window is the last
+    // `error_bucket_ms` of whole minutes; the minute under way is judged by the next run.
+    let until = now - now.rem_euclid(MINUTE_MS);
+    let window_start = until - bucket;
     let current = store
-        .error_counts_by_bucket(window_start, now, bucket)
+        .error_counts_by_bucket(window_start, until, bucket)
         .await?;
     if current.is_empty() {
         return Ok(Vec::new());

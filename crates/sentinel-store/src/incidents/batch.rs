@@ -1,12 +1,13 @@
 //! What a batch changes besides the event rows: each incident's new count, status and
-//! seen times, and the hourly and tag rollups, aggregated in memory from the batch's new
-//! events and then written with one multi-row statement per table.
+//! seen times, the hourly and tag rollups, and the error counts per service and minute,
+//! aggregated in memory from the batch's new events and then written with one multi-row
+//! statement per table.
 
 use super::codec::hour_of;
 use super::write::{value_rows_after, EventOutcome, FoundIncident, NewEvent, ROWS_PER_STATEMENT};
 use crate::db::tx;
 use crate::{Backend, StoreResult, Tx};
-use sentinel_core::clock::Millis;
+use sentinel_core::clock::{unix_minute, Millis};
 use sentinel_core::id::IncidentId;
 use sentinel_core::incident::{count_scale, last_seen_minute, IncidentStatus};
 use std::collections::BTreeMap;
@@ -70,6 +71,9 @@ pub(super) struct BatchChanges {
     pub(super) hourly: BTreeMap<(String, i64), i64>,
     /// (incident, key, value) → (new events, latest receipt).
     pub(super) tags: BTreeMap<(String, String, String), (i64, i64)>,
+    /// (Unix minute, service) → (its organization, new error events): what the detections
+    /// job counts.
+    pub(super) error_minutes: BTreeMap<ErrorMinute, (String, i64)>,
     /// Incidents this batch created whose every event turned out to be stored already.
     pub(super) empty_created: Vec<String>,
 }
@@ -143,6 +147,13 @@ impl BatchChanges {
                 .entry((incident.id.clone(), hour_of(event.received_at)))
                 .or_default() += 1;
             self.add_tags(&incident.id, event);
+            self.error_minutes
+                .entry((
+                    unix_minute(event.received_at),
+                    event.service_id.as_str().to_string(),
+                ))
+                .or_insert_with(|| (event.org_id.as_str().to_string(), 0))
+                .1 += 1;
         }
         update.status = match known_status {
             Some(_) => status.as_str(),
@@ -208,6 +219,8 @@ fn truncate(text: &str, max_chars: usize) -> String {
 const KEEP_STATUS: &str = "";
 
 type TagKey = (String, String, String);
+/// (Unix minute, service id).
+type ErrorMinute = (i64, String);
 
 /// The values of one incident in [`update_incidents_sql`].
 const INCIDENT_UPDATE_VALUES: usize = 12;
@@ -248,10 +261,20 @@ fn upsert_tags_sql(backend: Backend, rows: usize, skip: usize) -> String {
     )
 }
 
-/// Binds the values of [`update_incidents_sql`], [`upsert_hourly_sql`] and
-/// [`upsert_tags_sql`], in that order, for whichever of the three a statement holds.
+fn upsert_error_minutes_sql(backend: Backend, rows: usize, skip: usize) -> String {
+    format!(
+        "INSERT INTO service_error_minutes (minute, service_id, org_id, count) VALUES {} \
+         ON CONFLICT (minute, service_id) DO UPDATE \
+         SET count = service_error_minutes.count + excluded.count",
+        value_rows_after(backend, rows, 4, skip)
+    )
+}
+
+/// Binds the values of [`update_incidents_sql`], [`upsert_hourly_sql`],
+/// [`upsert_tags_sql`] and [`upsert_error_minutes_sql`], in that order, for whichever of
+/// the four a statement holds.
 macro_rules! bind_changes {
-    ($query:expr, $updates:expr, $hourly:expr, $tags:expr) => {{
+    ($query:expr, $updates:expr, $hourly:expr, $tags:expr, $minutes:expr) => {{
         let mut query = $query;
         for update in $updates {
             query = query
@@ -279,32 +302,42 @@ macro_rules! bind_changes {
                 .bind(*count)
                 .bind(*last_seen);
         }
+        for ((minute, service_id), (org_id, count)) in $minutes {
+            query = query
+                .bind(*minute)
+                .bind(service_id.as_str())
+                .bind(org_id.as_str())
+                .bind(*count);
+        }
         query
     }};
 }
 
-/// Writes the incidents' new state and the hourly and tag rollups.
+/// Writes the incidents' new state, the hourly and tag rollups and the error minutes.
 ///
-/// On PostgreSQL a batch that fits one statement per table writes all three in one
+/// On PostgreSQL a batch that fits one statement per table writes all four in one
 /// statement (data-modifying CTEs): each statement is a round trip, and the single ingest
 /// writer spends most of its time waiting on them.
 pub(super) async fn write_changes(tx: &mut Tx, changes: &BatchChanges) -> StoreResult<()> {
     let hourly: Vec<(&(String, i64), &i64)> = changes.hourly.iter().collect();
     let tags: Vec<(&TagKey, &(i64, i64))> = changes.tags.iter().collect();
+    let minutes: Vec<(&ErrorMinute, &(String, i64))> = changes.error_minutes.iter().collect();
     let updates = &changes.incidents;
     let fits = |n: usize| (1..=ROWS_PER_STATEMENT).contains(&n);
     if let Tx::Postgres(conn) = tx {
-        if fits(updates.len()) && fits(hourly.len()) && fits(tags.len()) {
+        if fits(updates.len()) && fits(hourly.len()) && fits(tags.len()) && fits(minutes.len()) {
             let backend = Backend::Postgres;
             let after_updates = updates.len() * INCIDENT_UPDATE_VALUES;
             let after_hourly = after_updates + hourly.len() * 3;
+            let after_tags = after_hourly + tags.len() * 5;
             let sql = format!(
-                "WITH updated AS ({}), counted AS ({}) {}",
+                "WITH updated AS ({}), counted AS ({}), tagged AS ({}) {}",
                 update_incidents_sql(backend, updates.len(), 0),
                 upsert_hourly_sql(backend, hourly.len(), after_updates),
                 upsert_tags_sql(backend, tags.len(), after_hourly),
+                upsert_error_minutes_sql(backend, minutes.len(), after_tags),
             );
-            bind_changes!(sqlx::query(&sql), updates, &hourly, &tags)
+            bind_changes!(sqlx::query(&sql), updates, &hourly, &tags, &minutes)
                 .execute(&mut **conn)
                 .await?;
             return Ok(());
@@ -314,7 +347,7 @@ pub(super) async fn write_changes(tx: &mut Tx, changes: &BatchChanges) -> StoreR
     for chunk in updates.chunks(ROWS_PER_STATEMENT) {
         let sql = update_incidents_sql(backend, chunk.len(), 0);
         tx!(tx, |conn| {
-            bind_changes!(sqlx::query(&sql), chunk, NO_HOURLY, NO_TAGS)
+            bind_changes!(sqlx::query(&sql), chunk, NO_HOURLY, NO_TAGS, NO_MINUTES)
                 .execute(&mut *conn)
                 .await?;
         });
@@ -322,7 +355,7 @@ pub(super) async fn write_changes(tx: &mut Tx, changes: &BatchChanges) -> StoreR
     for chunk in hourly.chunks(ROWS_PER_STATEMENT) {
         let sql = upsert_hourly_sql(backend, chunk.len(), 0);
         tx!(tx, |conn| {
-            bind_changes!(sqlx::query(&sql), NO_UPDATES, chunk, NO_TAGS)
+            bind_changes!(sqlx::query(&sql), NO_UPDATES, chunk, NO_TAGS, NO_MINUTES)
                 .execute(&mut *conn)
                 .await?;
         });
@@ -330,7 +363,15 @@ pub(super) async fn write_changes(tx: &mut Tx, changes: &BatchChanges) -> StoreR
     for chunk in tags.chunks(ROWS_PER_STATEMENT) {
         let sql = upsert_tags_sql(backend, chunk.len(), 0);
         tx!(tx, |conn| {
-            bind_changes!(sqlx::query(&sql), NO_UPDATES, NO_HOURLY, chunk)
+            bind_changes!(sqlx::query(&sql), NO_UPDATES, NO_HOURLY, chunk, NO_MINUTES)
+                .execute(&mut *conn)
+                .await?;
+        });
+    }
+    for chunk in minutes.chunks(ROWS_PER_STATEMENT) {
+        let sql = upsert_error_minutes_sql(backend, chunk.len(), 0);
+        tx!(tx, |conn| {
+            bind_changes!(sqlx::query(&sql), NO_UPDATES, NO_HOURLY, NO_TAGS, chunk)
                 .execute(&mut *conn)
                 .await?;
         });
@@ -341,6 +382,7 @@ pub(super) async fn write_changes(tx: &mut Tx, changes: &BatchChanges) -> StoreR
 const NO_UPDATES: &[IncidentUpdate] = &[];
 const NO_HOURLY: &[(&(String, i64), &i64)] = &[];
 const NO_TAGS: &[(&TagKey, &(i64, i64))] = &[];
+const NO_MINUTES: &[(&ErrorMinute, &(String, i64))] = &[];
 
 pub(super) async fn delete_empty_incidents(tx: &mut Tx, ids: &[String]) -> StoreResult<()> {
     for id in ids {

@@ -64,6 +64,10 @@ const UPSERT_TAG: &str = "INSERT INTO incident_tags (incident_id, key, value, co
     VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (incident_id, key, value) DO UPDATE \
     SET count = incident_tags.count + excluded.count, \
     last_seen = MAX(incident_tags.last_seen, excluded.last_seen)";
+const UPSERT_ERROR_MINUTE: &str = "INSERT INTO service_error_minutes \
+    (minute, service_id, org_id, count) VALUES (?1, ?2, ?3, ?4) \
+    ON CONFLICT (minute, service_id) DO UPDATE \
+    SET count = service_error_minutes.count + excluded.count";
 const DELETE_EMPTY_INCIDENT: &str = "DELETE FROM incidents WHERE id = ?1 AND occurrence_count = 0";
 
 /// What one batch wrote.
@@ -276,6 +280,10 @@ fn write_changes(conn: &Connection, changes: &BatchChanges) -> StoreResult<()> {
     let mut tag = conn.prepare_cached(UPSERT_TAG)?;
     for ((incident_id, key, value), (count, last_seen)) in &changes.tags {
         tag.execute(params![incident_id, key, value, count, last_seen])?;
+    }
+    let mut minute = conn.prepare_cached(UPSERT_ERROR_MINUTE)?;
+    for ((at, service_id), (org_id, count)) in &changes.error_minutes {
+        minute.execute(params![at, service_id, org_id, count])?;
     }
     let mut delete = conn.prepare_cached(DELETE_EMPTY_INCIDENT)?;
     for id in &changes.empty_created {
