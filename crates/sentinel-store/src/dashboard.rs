@@ -2,7 +2,7 @@
 //! chip would list under the other filters, and the environments and releases to filter by.
 
 use crate::db::read;
-use crate::incidents::IncidentQuery;
+use crate::incidents::{had_tag, IncidentQuery};
 use crate::{Store, StoreError, StoreResult};
 use sentinel_core::clock::Millis;
 use sentinel_core::id::{EventRowId, IncidentId, OrgId};
@@ -12,8 +12,8 @@ use std::collections::HashMap;
 /// The most distinct values [`Store::incident_facets`] returns per facet.
 const MAX_FACET_VALUES: i64 = 50;
 
-/// The environments and releases of an organization's incidents, most recently seen first (to
-/// the minute, from the list indexes; values seen in the same minute by name).
+/// The environments and releases of an organization's events, most recently seen first (to
+/// the minute; values seen in the same minute by name).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IncidentFacets {
     pub environments: Vec<String>,
@@ -41,10 +41,10 @@ impl Store {
             ));
         }
         if let Some(environment) = &query.environment {
-            sql.push_str(&format!(" AND environment = {}", next(environment.clone())));
+            sql.push_str(&had_tag("environment", &next(environment.clone())));
         }
         if let Some(release) = &query.release {
-            sql.push_str(&format!(" AND release = {}", next(release.clone())));
+            sql.push_str(&had_tag("release", &next(release.clone())));
         }
         if let Some(class) = query.error_class {
             sql.push_str(&format!(
@@ -80,32 +80,31 @@ impl Store {
             .collect()
     }
 
-    /// The distinct latest environments and releases of `org`'s incidents.
+    /// The environments and releases `org`'s events have had, from `org_facet_values`,
+    /// which the ingest writer keeps.
     pub async fn incident_facets(&self, org: &OrgId) -> StoreResult<IncidentFacets> {
-        let environments: Vec<String> = read!(self, |pool| {
-            sqlx::query_scalar(
-                "SELECT environment FROM incidents WHERE org_id = $1 AND environment IS NOT NULL \
-                 GROUP BY environment ORDER BY MAX(last_seen_minute) DESC, environment LIMIT $2",
-            )
-            .bind(org.as_str())
-            .bind(MAX_FACET_VALUES)
-            .fetch_all(pool)
-            .await?
-        });
-        let releases: Vec<String> = read!(self, |pool| {
-            sqlx::query_scalar(
-                "SELECT release FROM incidents WHERE org_id = $1 AND release IS NOT NULL \
-                 GROUP BY release ORDER BY MAX(last_seen_minute) DESC, release LIMIT $2",
-            )
-            .bind(org.as_str())
-            .bind(MAX_FACET_VALUES)
-            .fetch_all(pool)
-            .await?
-        });
+        let environments = self.facet_values(org, "environment").await?;
+        let releases = self.facet_values(org, "release").await?;
         Ok(IncidentFacets {
             environments,
             releases,
         })
+    }
+}
+
+impl Store {
+    async fn facet_values(&self, org: &OrgId, facet: &str) -> StoreResult<Vec<String>> {
+        Ok(read!(self, |pool| {
+            sqlx::query_scalar(
+                "SELECT value FROM org_facet_values WHERE org_id = $1 AND facet = $2 \
+                 ORDER BY last_seen_minute DESC, value LIMIT $3",
+            )
+            .bind(org.as_str())
+            .bind(facet)
+            .bind(MAX_FACET_VALUES)
+            .fetch_all(pool)
+            .await?
+        }))
     }
 }
 

@@ -397,5 +397,6 @@ sentinel_store::store_tests!(
     incident_events_page_newest_first,
     chip_counts_follow_every_filter_but_status,
     facets_list_latest_values_most_recently_seen_first,
+    environment_and_release_filters_match_any_event_of_an_incident,
     sparkline_counts_cover_listed_incidents_of_the_org_only,
 );

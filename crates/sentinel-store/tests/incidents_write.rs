@@ -514,6 +514,8 @@ async fn the_sqlite_ingest_connection_writes_what_the_pooled_path_writes() {
          created_at) FROM jobs ORDER BY dedup_key",
         "SELECT json_array(minute, service_id, org_id, count) FROM service_error_minutes \
          ORDER BY minute, service_id",
+        "SELECT json_array(org_id, facet, value, last_seen_minute) FROM org_facet_values \
+         ORDER BY org_id, facet, value",
     ];
     for sql in tables {
         let want = rows(&pooled.store, sql).await;

@@ -1,7 +1,7 @@
 //! What a batch changes besides the event rows: each incident's new count, status and
-//! seen times, the hourly and tag rollups, and the error counts per service and minute,
-//! aggregated in memory from the batch's new events and then written with one multi-row
-//! statement per table.
+//! seen times, the hourly and tag rollups, the error counts per service and minute, and the
+//! environments and releases each organization has seen, aggregated in memory from the
+//! batch's new events and then written with one multi-row statement per table.
 
 use super::codec::hour_of;
 use super::write::{value_rows_after, EventOutcome, FoundIncident, NewEvent, ROWS_PER_STATEMENT};
@@ -18,6 +18,9 @@ const TAG_KEY_MAX: usize = 32;
 const TAG_VALUE_MAX: usize = 200;
 /// Tags past this many on one event are kept on the event but left out of the breakdown.
 const TAGS_PER_EVENT_MAX: usize = 50;
+/// The tags whose values incident lists filter by, and offer per organization
+/// (`org_facet_values`).
+const FACET_KEYS: [&str; 2] = ["environment", "release"];
 
 /// The new state of one incident after this batch.
 pub(super) struct IncidentUpdate {
@@ -74,6 +77,8 @@ pub(super) struct BatchChanges {
     /// (Unix minute, service) → (its organization, new error events): what the detections
     /// job counts.
     pub(super) error_minutes: BTreeMap<ErrorMinute, (String, i64)>,
+    /// (organization, facet, value) → the Unix minute it was last seen in.
+    pub(super) facets: BTreeMap<TagKey, i64>,
     /// Incidents this batch created whose every event turned out to be stored already.
     pub(super) empty_created: Vec<String>,
 }
@@ -197,6 +202,17 @@ impl BatchChanges {
         pairs.sort();
         pairs.dedup();
         for (key, value) in pairs {
+            if FACET_KEYS.contains(&key.as_str()) {
+                let minute = self
+                    .facets
+                    .entry((
+                        event.org_id.as_str().to_string(),
+                        key.clone(),
+                        value.clone(),
+                    ))
+                    .or_insert(i64::MIN);
+                *minute = (*minute).max(unix_minute(event.received_at));
+            }
             let entry = self
                 .tags
                 .entry((incident_id.to_string(), key, value))
@@ -218,6 +234,7 @@ fn truncate(text: &str, max_chars: usize) -> String {
 /// update keeps the stored one.
 const KEEP_STATUS: &str = "";
 
+/// (incident, key, value) in the tag rollup; (organization, facet, value) in the facets.
 type TagKey = (String, String, String);
 /// (Unix minute, service id).
 type ErrorMinute = (i64, String);
@@ -270,11 +287,23 @@ fn upsert_error_minutes_sql(backend: Backend, rows: usize, skip: usize) -> Strin
     )
 }
 
+/// A value is only ever moved later, so the row changes once a minute at most: on SQLite an
+/// upsert whose `WHERE` fails writes nothing.
+fn upsert_facets_sql(backend: Backend, rows: usize, skip: usize) -> String {
+    format!(
+        "INSERT INTO org_facet_values (org_id, facet, value, last_seen_minute) VALUES {} \
+         ON CONFLICT (org_id, facet, value) DO UPDATE \
+         SET last_seen_minute = excluded.last_seen_minute \
+         WHERE excluded.last_seen_minute > org_facet_values.last_seen_minute",
+        value_rows_after(backend, rows, 4, skip)
+    )
+}
+
 /// Binds the values of [`update_incidents_sql`], [`upsert_hourly_sql`],
-/// [`upsert_tags_sql`] and [`upsert_error_minutes_sql`], in that order, for whichever of
-/// the four a statement holds.
+/// [`upsert_tags_sql`], [`upsert_error_minutes_sql`] and [`upsert_facets_sql`], in that
+/// order, for whichever of the five a statement holds.
 macro_rules! bind_changes {
-    ($query:expr, $updates:expr, $hourly:expr, $tags:expr, $minutes:expr) => {{
+    ($query:expr, $updates:expr, $hourly:expr, $tags:expr, $minutes:expr, $facets:expr) => {{
         let mut query = $query;
         for update in $updates {
             query = query
@@ -309,37 +338,48 @@ macro_rules! bind_changes {
                 .bind(org_id.as_str())
                 .bind(*count);
         }
+        for ((org_id, facet, value), minute) in $facets {
+            query = query
+                .bind(org_id.as_str())
+                .bind(facet.as_str())
+                .bind(value.as_str())
+                .bind(**minute);
+        }
         query
     }};
 }
 
-/// Writes the incidents' new state, the hourly and tag rollups and the error minutes.
+/// Writes the incidents' new state, the hourly and tag rollups, the error minutes and the
+/// organizations' facet values.
 ///
-/// On PostgreSQL a batch that fits one statement per table writes all four in one
+/// On PostgreSQL a batch that fits one statement per table writes them all in one
 /// statement (data-modifying CTEs): each statement is a round trip, and the single ingest
 /// writer spends most of its time waiting on them.
 pub(super) async fn write_changes(tx: &mut Tx, changes: &BatchChanges) -> StoreResult<()> {
     let hourly: Vec<(&(String, i64), &i64)> = changes.hourly.iter().collect();
     let tags: Vec<(&TagKey, &(i64, i64))> = changes.tags.iter().collect();
     let minutes: Vec<(&ErrorMinute, &(String, i64))> = changes.error_minutes.iter().collect();
+    let facets: Vec<(&TagKey, &i64)> = changes.facets.iter().collect();
     let updates = &changes.incidents;
-    let fits = |n: usize| (1..=ROWS_PER_STATEMENT).contains(&n);
     if let Tx::Postgres(conn) = tx {
-        if fits(updates.len()) && fits(hourly.len()) && fits(tags.len()) && fits(minutes.len()) {
-            let backend = Backend::Postgres;
-            let after_updates = updates.len() * INCIDENT_UPDATE_VALUES;
-            let after_hourly = after_updates + hourly.len() * 3;
-            let after_tags = after_hourly + tags.len() * 5;
-            let sql = format!(
-                "WITH updated AS ({}), counted AS ({}), tagged AS ({}) {}",
-                update_incidents_sql(backend, updates.len(), 0),
-                upsert_hourly_sql(backend, hourly.len(), after_updates),
-                upsert_tags_sql(backend, tags.len(), after_hourly),
-                upsert_error_minutes_sql(backend, minutes.len(), after_tags),
-            );
-            bind_changes!(sqlx::query(&sql), updates, &hourly, &tags, &minutes)
-                .execute(&mut **conn)
-                .await?;
+        let parts: [(usize, usize, SqlOf); 5] = [
+            (updates.len(), INCIDENT_UPDATE_VALUES, update_incidents_sql),
+            (hourly.len(), 3, upsert_hourly_sql),
+            (tags.len(), 5, upsert_tags_sql),
+            (minutes.len(), 4, upsert_error_minutes_sql),
+            (facets.len(), 4, upsert_facets_sql),
+        ];
+        if let Some(sql) = one_postgres_statement(&parts) {
+            bind_changes!(
+                sqlx::query(&sql),
+                updates,
+                &hourly,
+                &tags,
+                &minutes,
+                &facets
+            )
+            .execute(&mut **conn)
+            .await?;
             return Ok(());
         }
     }
@@ -347,42 +387,116 @@ pub(super) async fn write_changes(tx: &mut Tx, changes: &BatchChanges) -> StoreR
     for chunk in updates.chunks(ROWS_PER_STATEMENT) {
         let sql = update_incidents_sql(backend, chunk.len(), 0);
         tx!(tx, |conn| {
-            bind_changes!(sqlx::query(&sql), chunk, NO_HOURLY, NO_TAGS, NO_MINUTES)
-                .execute(&mut *conn)
-                .await?;
+            bind_changes!(
+                sqlx::query(&sql),
+                chunk,
+                NO_HOURLY,
+                NO_TAGS,
+                NO_MINUTES,
+                NO_FACETS
+            )
+            .execute(&mut *conn)
+            .await?;
         });
     }
     for chunk in hourly.chunks(ROWS_PER_STATEMENT) {
         let sql = upsert_hourly_sql(backend, chunk.len(), 0);
         tx!(tx, |conn| {
-            bind_changes!(sqlx::query(&sql), NO_UPDATES, chunk, NO_TAGS, NO_MINUTES)
-                .execute(&mut *conn)
-                .await?;
+            bind_changes!(
+                sqlx::query(&sql),
+                NO_UPDATES,
+                chunk,
+                NO_TAGS,
+                NO_MINUTES,
+                NO_FACETS
+            )
+            .execute(&mut *conn)
+            .await?;
         });
     }
     for chunk in tags.chunks(ROWS_PER_STATEMENT) {
         let sql = upsert_tags_sql(backend, chunk.len(), 0);
         tx!(tx, |conn| {
-            bind_changes!(sqlx::query(&sql), NO_UPDATES, NO_HOURLY, chunk, NO_MINUTES)
-                .execute(&mut *conn)
-                .await?;
+            bind_changes!(
+                sqlx::query(&sql),
+                NO_UPDATES,
+                NO_HOURLY,
+                chunk,
+                NO_MINUTES,
+                NO_FACETS
+            )
+            .execute(&mut *conn)
+            .await?;
         });
     }
     for chunk in minutes.chunks(ROWS_PER_STATEMENT) {
         let sql = upsert_error_minutes_sql(backend, chunk.len(), 0);
         tx!(tx, |conn| {
-            bind_changes!(sqlx::query(&sql), NO_UPDATES, NO_HOURLY, NO_TAGS, chunk)
-                .execute(&mut *conn)
-                .await?;
+            bind_changes!(
+                sqlx::query(&sql),
+                NO_UPDATES,
+                NO_HOURLY,
+                NO_TAGS,
+                chunk,
+                NO_FACETS
+            )
+            .execute(&mut *conn)
+            .await?;
+        });
+    }
+    for chunk in facets.chunks(ROWS_PER_STATEMENT) {
+        let sql = upsert_facets_sql(backend, chunk.len(), 0);
+        tx!(tx, |conn| {
+            bind_changes!(
+                sqlx::query(&sql),
+                NO_UPDATES,
+                NO_HOURLY,
+                NO_TAGS,
+                NO_MINUTES,
+                chunk
+            )
+            .execute(&mut *conn)
+            .await?;
         });
     }
     Ok(())
+}
+
+/// The SQL of one part of [`write_changes`]: its row count and the placeholders before it.
+type SqlOf = fn(Backend, usize, usize) -> String;
+
+/// One PostgreSQL statement writing every part that has rows, each but the last as a
+/// data-modifying CTE, with placeholders in the parts' order (as [`bind_changes!`] binds).
+/// `None` when a part has more rows than one statement takes, or no part has any.
+fn one_postgres_statement(parts: &[(usize, usize, SqlOf)]) -> Option<String> {
+    if parts.iter().any(|&(rows, _, _)| rows > ROWS_PER_STATEMENT) {
+        return None;
+    }
+    let mut skip = 0;
+    let mut statements = Vec::with_capacity(parts.len());
+    for &(rows, values_per_row, sql_of) in parts {
+        if rows > 0 {
+            statements.push(sql_of(Backend::Postgres, rows, skip));
+            skip += rows * values_per_row;
+        }
+    }
+    let last = statements.pop()?;
+    if statements.is_empty() {
+        return Some(last);
+    }
+    let ctes: Vec<String> = statements
+        .iter()
+        .enumerate()
+        .map(|(n, sql)| format!("part{n} AS ({sql})"))
+        .collect();
+    Some(format!("WITH {} {last}", ctes.join(", ")))
 }
 
 const NO_UPDATES: &[IncidentUpdate] = &[];
 const NO_HOURLY: &[(&(String, i64), &i64)] = &[];
 const NO_TAGS: &[(&TagKey, &(i64, i64))] = &[];
 const NO_MINUTES: &[(&ErrorMinute, &(String, i64))] = &[];
+const NO_FACETS: &[(&TagKey, &i64)] = &[];
 
 pub(super) async fn delete_empty_incidents(tx: &mut Tx, ids: &[String]) -> StoreResult<()> {
     for id in ids {
@@ -397,8 +511,29 @@ pub(super) async fn delete_empty_incidents(tx: &mut Tx, ids: &[String]) -> Store
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_statement_skips_empty_parts_and_numbers_placeholders_in_order() {
+        let parts: [(usize, usize, SqlOf); 3] = [
+            (1, 3, upsert_hourly_sql),
+            (0, 5, upsert_tags_sql),
+            (2, 4, upsert_facets_sql),
+        ];
+        let sql = one_postgres_statement(&parts).unwrap();
+        assert!(sql.starts_with("WITH part0 AS (INSERT INTO incident_hourly"));
+        assert!(!sql.contains("incident_tags"));
+        assert!(sql.contains("($1, $2, $3)"));
+        assert!(sql.contains("($4, $5, $6, $7), ($8, $9, $10, $11)"));
+        let alone = one_postgres_statement(&parts[1..]).unwrap();
+        assert!(alone.starts_with("INSERT INTO org_facet_values"));
+        assert!(alone.contains("($1, $2, $3, $4), ($5"));
+        assert_eq!(one_postgres_statement(&parts[1..2]), None);
+        let too_many: [(usize, usize, SqlOf); 1] = [(ROWS_PER_STATEMENT + 1, 3, upsert_hourly_sql)];
+        assert_eq!(one_postgres_statement(&too_many), None);
+    }
 
     #[test]
     fn truncate_cuts_on_character_boundaries() {

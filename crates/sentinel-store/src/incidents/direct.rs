@@ -68,6 +68,11 @@ const UPSERT_ERROR_MINUTE: &str = "INSERT INTO service_error_minutes \
     (minute, service_id, org_id, count) VALUES (?1, ?2, ?3, ?4) \
     ON CONFLICT (minute, service_id) DO UPDATE \
     SET count = service_error_minutes.count + excluded.count";
+const UPSERT_FACET: &str = "INSERT INTO org_facet_values \
+    (org_id, facet, value, last_seen_minute) VALUES (?1, ?2, ?3, ?4) \
+    ON CONFLICT (org_id, facet, value) DO UPDATE \
+    SET last_seen_minute = excluded.last_seen_minute \
+    WHERE excluded.last_seen_minute > org_facet_values.last_seen_minute";
 const DELETE_EMPTY_INCIDENT: &str = "DELETE FROM incidents WHERE id = ?1 AND occurrence_count = 0";
 
 /// What one batch wrote.
@@ -284,6 +289,10 @@ fn write_changes(conn: &Connection, changes: &BatchChanges) -> StoreResult<()> {
     let mut minute = conn.prepare_cached(UPSERT_ERROR_MINUTE)?;
     for ((at, service_id), (org_id, count)) in &changes.error_minutes {
         minute.execute(params![at, service_id, org_id, count])?;
+    }
+    let mut facet = conn.prepare_cached(UPSERT_FACET)?;
+    for ((org_id, key, value), last_seen_minute) in &changes.facets {
+        facet.execute(params![org_id, key, value, last_seen_minute])?;
     }
     let mut delete = conn.prepare_cached(DELETE_EMPTY_INCIDENT)?;
     for id in &changes.empty_created {

@@ -96,7 +96,8 @@ pub struct IncidentQuery {
     /// Any of these statuses; `None` (or an empty list) for all.
     pub status: Option<Vec<IncidentStatus>>,
     pub service_id: Option<ServiceId>,
-    /// The incident's latest environment / release.
+    /// An environment / release any event of the incident had (its tag breakdown), not
+    /// only its latest event: as Sentry filters issues.
     pub environment: Option<String>,
     pub release: Option<String>,
     pub error_class: Option<ErrorClass>,
@@ -138,6 +139,16 @@ impl IncidentQuery {
 enum Arg {
     Text(String),
     Int(i64),
+}
+
+/// ` AND` an event of the incident had tag `key` (a constant) with the value bound to
+/// `placeholder`. The incident's own release and environment columns follow its latest
+/// event and are not indexed (migration 0013); the tag rollup's primary key answers this.
+pub(crate) fn had_tag(key: &'static str, placeholder: &str) -> String {
+    format!(
+        " AND EXISTS (SELECT 1 FROM incident_tags t WHERE t.incident_id = incidents.id \
+         AND t.key = '{key}' AND t.value = {placeholder})"
+    )
 }
 
 /// Escapes LIKE's wildcards so user text matches literally (with `ESCAPE '\'`).
@@ -197,11 +208,11 @@ impl Store {
         }
         if let Some(environment) = &query.environment {
             let p = next(&mut args, Arg::Text(environment.clone()));
-            sql.push_str(&format!(" AND environment = {p}"));
+            sql.push_str(&had_tag("environment", &p));
         }
         if let Some(release) = &query.release {
             let p = next(&mut args, Arg::Text(release.clone()));
-            sql.push_str(&format!(" AND release = {p}"));
+            sql.push_str(&had_tag("release", &p));
         }
         if let Some(class) = query.error_class {
             let p = next(&mut args, Arg::Text(class.as_str().to_string()));

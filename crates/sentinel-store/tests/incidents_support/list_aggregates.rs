@@ -237,3 +237,121 @@ pub async fn sparkline_counts_cover_listed_incidents_of_the_org_only(store: Stor
         .unwrap()
         .is_empty());
 }
+
+/// An incident seen in production and then in staging is listed and counted under both
+/// environments (and both releases), as Sentry filters issues; its own columns still show
+/// its latest event. The facets offer every value any event had.
+pub async fn environment_and_release_filters_match_any_event_of_an_incident(store: Store) {
+    let (org, service) = org_with_service(&store).await;
+    let at = |env: &'static str, release: &'static str| {
+        move |e: &mut sentinel_store::incidents::NewEvent| {
+            e.environment = Some(env.to_string());
+            e.release = Some(release.to_string());
+        }
+    };
+    let moved = incident_with(
+        &store,
+        &org,
+        &service,
+        "moved",
+        2,
+        T0,
+        at("production", "1.0.0"),
+    )
+    .await;
+    let production_only = incident_with(
+        &store,
+        &org,
+        &service,
+        "production-only",
+        1,
+        T0 + 5 * MINUTE,
+        at("production", "1.0.0"),
+    )
+    .await;
+    // A later batch: the existing incident's latest environment and release change.
+    let mut later = error_event(&org, &service, "moved-later", "moved", T0 + 10 * MINUTE);
+    at("staging", "1.1.0")(&mut later);
+    write(&store, &[later], T0 + 10 * MINUTE).await;
+
+    let latest = store.get_incident(&org, &moved).await.unwrap();
+    assert_eq!(latest.environment.as_deref(), Some("staging"));
+    assert_eq!(latest.release.as_deref(), Some("1.1.0"));
+
+    let listed = |environment: Option<&str>, release: Option<&str>| {
+        let query = IncidentQuery {
+            environment: environment.map(str::to_string),
+            release: release.map(str::to_string),
+            ..IncidentQuery::default()
+        };
+        let (store, org) = (store.clone(), org.clone());
+        async move {
+            let page = store.list_incidents(&org, &query).await.unwrap();
+            let ids: Vec<_> = page.items.into_iter().map(|i| i.id).collect();
+            let counted = chips(&store, &org, query).await;
+            (ids, counted)
+        }
+    };
+    let both = vec![moved.clone(), production_only.clone()];
+    let two = BTreeMap::from([("detected", 2)]);
+    let one = BTreeMap::from([("detected", 1)]);
+    assert_eq!(
+        listed(Some("production"), None).await,
+        (both.clone(), two.clone())
+    );
+    assert_eq!(
+        listed(Some("staging"), None).await,
+        (vec![moved.clone()], one.clone())
+    );
+    assert_eq!(listed(None, Some("1.0.0")).await, (both, two));
+    assert_eq!(
+        listed(None, Some("1.1.0")).await,
+        (vec![moved.clone()], one.clone())
+    );
+    // Both filters must hold, each by some event.
+    assert_eq!(
+        listed(Some("staging"), Some("1.0.0")).await,
+        (vec![moved.clone()], one)
+    );
+    assert_eq!(
+        listed(Some("qa"), None).await,
+        (Vec::new(), BTreeMap::new())
+    );
+
+    let latest_first = IncidentFacets {
+        environments: vec!["staging".to_string(), "production".to_string()],
+        releases: vec!["1.1.0".to_string(), "1.0.0".to_string()],
+    };
+    assert_eq!(store.incident_facets(&org).await.unwrap(), latest_first);
+    // An event received earlier (staging at +1 min, production last seen at +5) does not
+    // move a value's minute back.
+    let mut late = error_event(&org, &service, "moved-late", "moved", T0 + MINUTE);
+    at("staging", "1.1.0")(&mut late);
+    write(&store, &[late], T0 + 11 * MINUTE).await;
+    assert_eq!(store.incident_facets(&org).await.unwrap(), latest_first);
+    let mut newer_production =
+        error_event(&org, &service, "p-2", "production-only", T0 + 20 * MINUTE);
+    at("production", "1.0.0")(&mut newer_production);
+    write(&store, &[newer_production], T0 + 20 * MINUTE).await;
+    let facets = store.incident_facets(&org).await.unwrap();
+    assert_eq!(facets.environments, ["production", "staging"]);
+    assert_eq!(facets.releases, ["1.0.0", "1.1.0"]);
+
+    // Migration 0013 filled the facets of events stored before it with this SQL.
+    let before = store.incident_facets(&org).await.unwrap();
+    run_sql(&store, "DELETE FROM org_facet_values").await;
+    assert_eq!(
+        store.incident_facets(&org).await.unwrap(),
+        IncidentFacets::default()
+    );
+    run_sql(
+        &store,
+        "INSERT INTO org_facet_values (org_id, facet, value, last_seen_minute) \
+         SELECT i.org_id, t.key, t.value, MAX(t.last_seen) / 60000 \
+         FROM incident_tags t JOIN incidents i ON i.id = t.incident_id \
+         WHERE t.key IN ('environment', 'release') \
+         GROUP BY i.org_id, t.key, t.value",
+    )
+    .await;
+    assert_eq!(store.incident_facets(&org).await.unwrap(), before);
+}

@@ -2,7 +2,8 @@
 //! rollups, page through its events, and change its status.
 //!
 //! List parameters (all optional): `status` (repeatable or comma-separated), `service_id`,
-//! `environment`, `release`, `error_class`, `q` (text in title or message), `include_quiet`
+//! `environment` and `release` (incidents with any event of that environment or release),
+//! `error_class`, `q` (text in title or message), `include_quiet`
 //! (`true` also lists incidents outside their service's class filter), `sort` (`last_seen`,
 //! `first_seen` or `count`; newest or largest first), `limit` (1 to 100, default 25) and
 //! `cursor` (the previous page's `next_cursor`). Lists answer `{"data": [...],
