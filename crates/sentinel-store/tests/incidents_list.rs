@@ -398,5 +398,6 @@ sentinel_store::store_tests!(
     chip_counts_follow_every_filter_but_status,
     facets_list_latest_values_most_recently_seen_first,
     environment_and_release_filters_match_any_event_of_an_incident,
+    no_index_of_incidents_holds_its_latest_release_or_environment,
     sparkline_counts_cover_listed_incidents_of_the_org_only,
 );

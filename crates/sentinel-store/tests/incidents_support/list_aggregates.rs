@@ -355,3 +355,42 @@ pub async fn environment_and_release_filters_match_any_event_of_an_incident(stor
     .await;
     assert_eq!(store.incident_facets(&org).await.unwrap(), before);
 }
+
+/// An incident's `release` and `environment` change whenever its events come from another
+/// release or environment than the one before. An index holding either makes each such
+/// event rewrite index entries, and keeps PostgreSQL from updating the row in place
+/// (BENCHMARKS.md, "Ingest over HTTP", 2026-12-02 morning); the filters use the tag rollup.
+pub async fn no_index_of_incidents_holds_its_latest_release_or_environment(store: Store) {
+    use sentinel_store::Tx;
+    let mut tx = store.begin().await.unwrap();
+    let indexes: Vec<(String, String)> = match &mut tx {
+        Tx::Sqlite(t) => sqlx::query_as(
+            "SELECT name, sql FROM sqlite_master \
+             WHERE type = 'index' AND tbl_name = 'incidents' AND sql IS NOT NULL",
+        )
+        .fetch_all(&mut **t)
+        .await
+        .unwrap(),
+        Tx::Postgres(t) => sqlx::query_as(
+            "SELECT indexname::text, indexdef FROM pg_indexes \
+             WHERE tablename = 'incidents' AND schemaname = current_schema()",
+        )
+        .fetch_all(&mut **t)
+        .await
+        .unwrap(),
+    };
+    assert!(
+        indexes
+            .iter()
+            .any(|(name, _)| name == "incidents_org_status_quiet"),
+        "{indexes:?}"
+    );
+    for (name, definition) in &indexes {
+        let columns = definition.to_lowercase();
+        let columns = columns.split_once('(').map_or("", |(_, rest)| rest);
+        assert!(
+            !columns.contains("environment") && !columns.contains("release"),
+            "{name}: {definition}"
+        );
+    }
+}
