@@ -384,81 +384,25 @@ pub(super) async fn write_changes(tx: &mut Tx, changes: &BatchChanges) -> StoreR
         }
     }
     let backend = tx.backend();
-    for chunk in updates.chunks(ROWS_PER_STATEMENT) {
-        let sql = update_incidents_sql(backend, chunk.len(), 0);
-        tx!(tx, |conn| {
-            bind_changes!(
-                sqlx::query(&sql),
-                chunk,
-                NO_HOURLY,
-                NO_TAGS,
-                NO_MINUTES,
-                NO_FACETS
-            )
-            .execute(&mut *conn)
-            .await?;
-        });
+    // One part at a time, each in statements of at most ROWS_PER_STATEMENT rows; `$chunk`
+    // names the part's rows in the `bind_changes!` arguments, the other parts bind nothing.
+    macro_rules! in_chunks {
+        ($rows:expr, $sql_of:expr, |$chunk:ident| $u:expr, $h:expr, $t:expr, $m:expr, $f:expr) => {
+            for $chunk in $rows.chunks(ROWS_PER_STATEMENT) {
+                let sql = $sql_of(backend, $chunk.len(), 0);
+                tx!(tx, |conn| {
+                    bind_changes!(sqlx::query(&sql), $u, $h, $t, $m, $f)
+                        .execute(&mut *conn)
+                        .await?;
+                });
+            }
+        };
     }
-    for chunk in hourly.chunks(ROWS_PER_STATEMENT) {
-        let sql = upsert_hourly_sql(backend, chunk.len(), 0);
-        tx!(tx, |conn| {
-            bind_changes!(
-                sqlx::query(&sql),
-                NO_UPDATES,
-                chunk,
-                NO_TAGS,
-                NO_MINUTES,
-                NO_FACETS
-            )
-            .execute(&mut *conn)
-            .await?;
-        });
-    }
-    for chunk in tags.chunks(ROWS_PER_STATEMENT) {
-        let sql = upsert_tags_sql(backend, chunk.len(), 0);
-        tx!(tx, |conn| {
-            bind_changes!(
-                sqlx::query(&sql),
-                NO_UPDATES,
-                NO_HOURLY,
-                chunk,
-                NO_MINUTES,
-                NO_FACETS
-            )
-            .execute(&mut *conn)
-            .await?;
-        });
-    }
-    for chunk in minutes.chunks(ROWS_PER_STATEMENT) {
-        let sql = upsert_error_minutes_sql(backend, chunk.len(), 0);
-        tx!(tx, |conn| {
-            bind_changes!(
-                sqlx::query(&sql),
-                NO_UPDATES,
-                NO_HOURLY,
-                NO_TAGS,
-                chunk,
-                NO_FACETS
-            )
-            .execute(&mut *conn)
-            .await?;
-        });
-    }
-    for chunk in facets.chunks(ROWS_PER_STATEMENT) {
-        let sql = upsert_facets_sql(backend, chunk.len(), 0);
-        tx!(tx, |conn| {
-            bind_changes!(
-                sqlx::query(&sql),
-                NO_UPDATES,
-                NO_HOURLY,
-                NO_TAGS,
-                NO_MINUTES,
-                chunk
-            )
-            .execute(&mut *conn)
-            .await?;
-        });
-    }
+    in_chunks! { updates, update_incidents_sql, |c| c, NO_HOURLY, NO_TAGS, NO_MINUTES, NO_FACETS }
+    in_chunks! { hourly, upsert_hourly_sql, |c| NO_UPDATES, c, NO_TAGS, NO_MINUTES, NO_FACETS }
+    in_chunks! { tags, upsert_tags_sql, |c| NO_UPDATES, NO_HOURLY, c, NO_MINUTES, NO_FACETS }
+    in_chunks! { minutes, upsert_error_minutes_sql, |c| NO_UPDATES, NO_HOURLY, NO_TAGS, c, NO_FACETS }
+    in_chunks! { facets, upsert_facets_sql, |c| NO_UPDATES, NO_HOURLY, NO_TAGS, NO_MINUTES, c }
     Ok(())
 }
 
