@@ -18,6 +18,14 @@ pub fn unix_minute(ms: Millis) -> i64 {
     ms.div_euclid(MINUTE_MS)
 }
 
+/// Milliseconds in an hour.
+pub const HOUR_MS: Millis = 3_600_000;
+
+/// The Unix hour `ms` falls in (hours since the epoch, rounded down).
+pub fn unix_hour(ms: Millis) -> i64 {
+    ms.div_euclid(HOUR_MS)
+}
+
 /// A source of the current time.
 pub trait Clock: Send + Sync + 'static {
     /// The current time in Unix milliseconds.

@@ -48,6 +48,7 @@ pub async fn purge_expired_events(
 ) -> StoreResult<u64> {
     let cutoff = policy.cutoff(now);
     store.delete_error_minutes_before(cutoff).await?;
+    store.delete_transaction_hours_before(cutoff).await?;
     let mut total = 0;
     loop {
         let deleted = store.delete_events_before(cutoff, DELETE_BATCH).await?;

@@ -1,5 +1,6 @@
 //! Anomaly detections, and the reads the detectors judge from (error counts per bucket,
-//! from the per-minute counts the ingest writer keeps; transaction durations).
+//! from the per-minute counts the ingest writer keeps; recent transaction durations, and
+//! the hourly duration histograms it keeps for the baseline).
 //!
 //! A detection is unique per `(org, dedup_key)` while unresolved (a partial unique index):
 //! raising the same condition again increments `occurrence_count` and moves `last_seen`.
@@ -8,7 +9,7 @@
 
 use crate::db::{read, tx, write};
 use crate::{Store, StoreError, StoreResult, Tx};
-use sentinel_core::clock::{unix_minute, Millis, MINUTE_MS};
+use sentinel_core::clock::{unix_hour, unix_minute, Millis, MINUTE_MS};
 use sentinel_core::detection::Resolution;
 use sentinel_core::id::OrgId;
 
@@ -81,6 +82,17 @@ pub struct TransactionDuration {
     pub transaction_name: String,
     pub received_at: i64,
     pub duration_ms: f64,
+}
+
+/// How many transactions of one service and name fell in one duration bucket (see
+/// `sentinel_core::detection::latency_bucket`) over a range of hours.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct TransactionBucketCount {
+    pub org_id: String,
+    pub service_id: String,
+    pub transaction_name: String,
+    pub bucket: i64,
+    pub count: i64,
 }
 
 /// How many events one incident received in a window.
@@ -327,6 +339,40 @@ impl Store {
             .bind(until)
             .fetch_all(pool)
             .await?
+        }))
+    }
+
+    /// The duration histograms of transactions received in the whole hours from the one
+    /// `from` falls in up to, not including, the one `until` falls in, across
+    /// organizations: from `transaction_hours`, which the ingest writer keeps.
+    pub async fn transaction_duration_buckets(
+        &self,
+        from: Millis,
+        until: Millis,
+    ) -> StoreResult<Vec<TransactionBucketCount>> {
+        Ok(read!(self, |pool| {
+            sqlx::query_as(
+                "SELECT MIN(org_id) AS org_id, service_id, transaction_name, bucket, \
+                 CAST(SUM(count) AS BIGINT) AS count \
+                 FROM transaction_hours WHERE hour >= $1 AND hour < $2 \
+                 GROUP BY service_id, transaction_name, bucket",
+            )
+            .bind(unix_hour(from))
+            .bind(unix_hour(until))
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
+    /// Retention for the duration histograms: drops the hours before the one `cutoff`
+    /// falls in.
+    pub async fn delete_transaction_hours_before(&self, cutoff: Millis) -> StoreResult<u64> {
+        Ok(write!(self, |pool| {
+            sqlx::query("DELETE FROM transaction_hours WHERE hour < $1")
+                .bind(unix_hour(cutoff))
+                .execute(pool)
+                .await?
+                .rows_affected()
         }))
     }
 

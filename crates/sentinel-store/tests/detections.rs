@@ -5,7 +5,7 @@ mod incidents_support;
 
 use incidents_support::{add_service, error_event, org_with_service, run_sql, write, T0};
 use sentinel_core::checkin::{MonitorConfig, MonitorSchedule};
-use sentinel_core::detection::Resolution;
+use sentinel_core::detection::{latency_bucket, Resolution};
 use sentinel_core::event::EventKind;
 use sentinel_store::detections::{raise_detection_in, NewDetection, ResolveDetectionError};
 use sentinel_store::incidents::{write_check_ins, NewCheckIn, NewEvent};
@@ -299,9 +299,184 @@ async fn monitors_follow_declared_configs(store: Store) {
     assert!(store.list_monitors(&org).await.unwrap().is_empty());
 }
 
+/// A transaction in `service` named `name`, received at `at`, that took `duration_ms`.
+fn transaction(
+    org: &sentinel_core::id::OrgId,
+    service: &sentinel_core::id::ServiceId,
+    event_id: &str,
+    name: &str,
+    duration_ms: f64,
+    at: i64,
+) -> NewEvent {
+    NewEvent {
+        kind: EventKind::Transaction,
+        incident: None,
+        transaction_name: Some(name.into()),
+        duration_ms: Some(duration_ms),
+        ..error_event(org, service, event_id, "unused", at)
+    }
+}
+
+/// The histogram of transactions per service, name and duration bucket over `[from, until)`
+/// (whole hours), counted from the stored transactions themselves.
+async fn buckets_from_events(
+    store: &Store,
+    from: i64,
+    until: i64,
+) -> Vec<(String, String, i64, i64)> {
+    let mut counts = std::collections::BTreeMap::new();
+    for row in store.transaction_durations(from, until).await.unwrap() {
+        *counts
+            .entry((
+                row.service_id,
+                row.transaction_name,
+                latency_bucket(row.duration_ms),
+            ))
+            .or_insert(0) += 1;
+    }
+    counts
+        .into_iter()
+        .map(|((s, n, b), c)| (s, n, b, c))
+        .collect()
+}
+
+async fn buckets_from_rollup(
+    store: &Store,
+    from: i64,
+    until: i64,
+) -> Vec<(String, String, i64, i64)> {
+    let mut rows: Vec<_> = store
+        .transaction_duration_buckets(from, until)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.service_id, r.transaction_name, r.bucket, r.count))
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// The writer's hourly duration histograms agree with bucketing the stored transactions:
+/// duplicates and errors are not counted, services and names are kept apart, migration
+/// 0014's backfill computes the same, and retention drops whole hours.
+async fn transaction_hours_count_each_stored_transaction_once(store: Store) {
+    const HOUR: i64 = 60 * MIN;
+    let (org, api) = org_with_service(&store).await;
+    let worker = add_service(&store, &org).await;
+    let durations = [
+        0.4, 7.9, 42.0, 99.6, 100.0, 104.0, 250.5, 999.9, 1_234.0, 61_000.0,
+    ];
+    let mut events: Vec<NewEvent> = (0..60)
+        .map(|k| {
+            let name = if k % 4 == 0 {
+                "POST /cart"
+            } else {
+                "GET /cart"
+            };
+            let ms = durations[k % durations.len()];
+            transaction(
+                &org,
+                &api,
+                &format!("api{k}"),
+                name,
+                ms,
+                T0 + k as i64 * 7 * MIN,
+            )
+        })
+        .collect();
+    events.extend((0..8).map(|k| {
+        transaction(
+            &org,
+            &worker,
+            &format!("w{k}"),
+            "GET /cart",
+            30.0 + k as f64,
+            T0 + k * HOUR,
+        )
+    }));
+    events.push(error_event(&org, &api, "err", "boom", T0 + MIN));
+    for (round, chunk) in events.chunks(11).enumerate() {
+        write(&store, chunk, T0 + 8 * HOUR + round as i64).await;
+    }
+    // A second delivery of stored transactions (and a new one among them) counts the new.
+    let mut again: Vec<NewEvent> = events[..6].to_vec();
+    again.push(transaction(
+        &org,
+        &api,
+        "late",
+        "GET /cart",
+        250.0,
+        T0 + 2 * HOUR + 5,
+    ));
+    write(&store, &again, T0 + 9 * HOUR).await;
+
+    let windows = [
+        (T0, T0 + 8 * HOUR),
+        (T0 + HOUR, T0 + 3 * HOUR),
+        (T0 + 7 * HOUR, T0 + 8 * HOUR),
+    ];
+    for (from, until) in windows {
+        let expected = buckets_from_events(&store, from, until).await;
+        assert!(!expected.is_empty());
+        assert_eq!(
+            buckets_from_rollup(&store, from, until).await,
+            expected,
+            "{from}..{until}"
+        );
+    }
+    let all = buckets_from_rollup(&store, T0, T0 + 8 * HOUR).await;
+    let total: i64 = all.iter().map(|(_, _, _, c)| c).sum();
+    assert_eq!(
+        total,
+        60 + 8 + 1,
+        "every transaction once, the late one too"
+    );
+    assert_eq!(
+        all.iter().filter(|(s, ..)| *s == worker.as_str()).count(),
+        8
+    );
+    // Times inside an hour count from the hour they fall in.
+    assert_eq!(
+        buckets_from_rollup(&store, T0 + 30 * MIN, T0 + 3 * HOUR + 59 * MIN).await,
+        buckets_from_events(&store, T0, T0 + 3 * HOUR).await
+    );
+
+    // Migration 0014 filled the histograms of transactions stored before it with its SQL.
+    let before = buckets_from_rollup(&store, T0, T0 + 8 * HOUR).await;
+    let migration = match store.backend() {
+        sentinel_store::Backend::Sqlite => {
+            include_str!("../migrations/sqlite/0014_transaction_hours.sql")
+        }
+        sentinel_store::Backend::Postgres => {
+            include_str!("../migrations/postgres/0014_transaction_hours.sql")
+        }
+    };
+    let backfill = &migration[migration.find("INSERT INTO transaction_hours").unwrap()..];
+    run_sql(&store, "DELETE FROM transaction_hours").await;
+    assert!(buckets_from_rollup(&store, T0, T0 + 8 * HOUR)
+        .await
+        .is_empty());
+    run_sql(&store, backfill.trim().trim_end_matches(';')).await;
+    assert_eq!(buckets_from_rollup(&store, T0, T0 + 8 * HOUR).await, before);
+
+    // Retention drops the hours before the cutoff's own.
+    store
+        .delete_transaction_hours_before(T0 + 2 * HOUR + 1)
+        .await
+        .unwrap();
+    assert!(buckets_from_rollup(&store, T0, T0 + 2 * HOUR)
+        .await
+        .is_empty());
+    assert_eq!(
+        buckets_from_rollup(&store, T0, T0 + 8 * HOUR).await,
+        buckets_from_events(&store, T0 + 2 * HOUR, T0 + 8 * HOUR).await
+    );
+}
+
 sentinel_store::store_tests!(
     detections_dedupe_while_open_and_resolve,
     error_counts_are_bucketed_per_service,
     error_minutes_count_each_stored_error_once,
+    transaction_hours_count_each_stored_transaction_once,
     monitors_follow_declared_configs
 );

@@ -516,6 +516,8 @@ async fn the_sqlite_ingest_connection_writes_what_the_pooled_path_writes() {
          ORDER BY minute, service_id",
         "SELECT json_array(org_id, facet, value, last_seen_minute) FROM org_facet_values \
          ORDER BY org_id, facet, value",
+        "SELECT json_array(hour, service_id, transaction_name, bucket, org_id, count) \
+         FROM transaction_hours ORDER BY hour, service_id, transaction_name, bucket",
     ];
     for sql in tables {
         let want = rows(&pooled.store, sql).await;

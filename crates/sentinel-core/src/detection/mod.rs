@@ -17,8 +17,11 @@
 //!
 //! # LATENCY_DEGRADATION
 //! Per service and transaction name, the p95 duration of the last 15 minutes against the p95
-//! of the previous 24 hours. It fires when both have at least `min_samples` transactions,
-//! the recent p95 is at least `factor` times the baseline, and exceeds it by `min_delta_ms`.
+//! of the 24 whole hours before them. It fires when both have at least `min_samples`
+//! transactions, the recent p95 is at least `factor` times the baseline, and exceeds it by
+//! `min_delta_ms`. The recent durations are exact; the baseline comes from a histogram the
+//! ingest writer keeps per hour (see [`latency_bucket`]), so a day of transactions is read
+//! as a few dozen counts per hour rather than one row per transaction.
 //!
 //! # SERVICE_STALL
 //! See [`monitor`]: cron monitors whose check-ins are missed, late, timed out or failed.
@@ -159,17 +162,69 @@ pub fn error_spike(
     })
 }
 
-/// LATENCY_DEGRADATION: whether the recent p95 is far above the baseline p95.
+/// The histogram bucket of a duration: its whole milliseconds to two significant digits,
+/// as `digits · 100 + leading two digits` (`digits · 100 + value` under 100 ms). Buckets
+/// order as durations do, are exact below 100 ms, and are at most a tenth of their value
+/// wide above, so a bucket's middle ([`latency_bucket_ms`]) is within 5% of every duration
+/// in it. The stores' migration computes the same from `duration_ms` in SQL (whole
+/// milliseconds rounded down, then `length` and `substr` of its text).
+pub fn latency_bucket(duration_ms: f64) -> i64 {
+    // `as` saturates: NaN and negatives become 0.
+    let whole = duration_ms as i64;
+    let whole = whole.max(0);
+    let digits = whole.checked_ilog10().map_or(1, |log| log + 1);
+    let lead = if digits <= 2 {
+        whole
+    } else {
+        whole / 10_i64.pow(digits - 2)
+    };
+    i64::from(digits) * 100 + lead
+}
+
+/// The middle of a [`latency_bucket`], in milliseconds.
+pub fn latency_bucket_ms(bucket: i64) -> f64 {
+    let digits = u32::try_from(bucket / 100).unwrap_or(1).clamp(1, 19);
+    let lead = (bucket % 100) as f64;
+    if digits <= 2 {
+        return lead;
+    }
+    let step = 10_f64.powi(digits as i32 - 2);
+    lead * step + step / 2.0
+}
+
+/// The nearest-rank percentile `p` (0..=1) of a histogram of `(bucket, count)` pairs, as
+/// its bucket's middle (0 for none).
+pub fn bucket_percentile(buckets: &[(i64, i64)], p: f64) -> f64 {
+    let mut sorted: Vec<(i64, i64)> = buckets.iter().copied().filter(|(_, n)| *n > 0).collect();
+    sorted.sort_unstable();
+    let total: i64 = sorted.iter().map(|(_, n)| n).sum();
+    if total == 0 {
+        return 0.0;
+    }
+    let rank = ((p.clamp(0.0, 1.0) * total as f64).ceil() as i64).clamp(1, total);
+    let mut seen = 0;
+    for (bucket, count) in &sorted {
+        seen += count;
+        if seen >= rank {
+            return latency_bucket_ms(*bucket);
+        }
+    }
+    0.0
+}
+
+/// LATENCY_DEGRADATION: whether the recent p95 is far above the baseline p95. `baseline`
+/// is a histogram of `(bucket, count)` (see [`latency_bucket`]); `recent`, durations.
 pub fn latency_degradation(
-    baseline: &[f64],
+    baseline: &[(i64, i64)],
     recent: &[f64],
     settings: &DetectionSettings,
 ) -> Option<Finding> {
-    if baseline.len() < settings.latency_min_samples || recent.len() < settings.latency_min_samples
-    {
+    let samples: i64 = baseline.iter().map(|(_, n)| n).sum();
+    let enough = i64::try_from(settings.latency_min_samples).unwrap_or(i64::MAX);
+    if samples < enough || recent.len() < settings.latency_min_samples {
         return None;
     }
-    let base = percentile(baseline, 0.95);
+    let base = bucket_percentile(baseline, 0.95);
     let now = percentile(recent, 0.95);
     let threshold = (base * settings.latency_factor).max(base + settings.latency_min_delta_ms);
     (now >= threshold).then_some(Finding {
@@ -225,11 +280,69 @@ mod tests {
     #[test]
     fn latency_needs_samples_and_a_real_increase() {
         let s = DetectionSettings::default();
-        let baseline = vec![200.0; 100];
+        let baseline = [(latency_bucket(200.0), 100)];
+        assert!(latency_degradation(&[(latency_bucket(200.0), 19)], &[900.0; 30], &s).is_none());
         assert!(latency_degradation(&baseline, &[900.0; 5], &s).is_none());
         assert!(latency_degradation(&baseline, &[250.0; 30], &s).is_none());
         let found = latency_degradation(&baseline, &[900.0; 30], &s).unwrap();
         assert_eq!(found.value, 900.0);
-        assert_eq!(found.baseline, 200.0);
+        assert_eq!(found.baseline, 205.0);
+    }
+
+    #[test]
+    fn latency_buckets_keep_two_significant_digits() {
+        let cases = [
+            (0.0, 100),
+            (-3.0, 100),
+            (f64::NAN, 100),
+            (7.9, 107),
+            (42.0, 242),
+            (99.99, 299),
+            (100.0, 310),
+            (109.9, 310),
+            (110.0, 311),
+            (999.0, 399),
+            (1_000.0, 410),
+            (61_234.5, 561),
+        ];
+        for (ms, bucket) in cases {
+            assert_eq!(latency_bucket(ms), bucket, "{ms}");
+        }
+        assert_eq!(latency_bucket_ms(242), 42.0);
+        assert_eq!(latency_bucket_ms(310), 105.0);
+        assert_eq!(latency_bucket_ms(561), 61_500.0);
+        // Ordered as durations are, and each middle within 5% of what falls in its bucket.
+        let mut previous = latency_bucket(0.0);
+        for step in 1..200_000 {
+            let ms = f64::from(step) * 0.37;
+            let bucket = latency_bucket(ms);
+            assert!(bucket >= previous, "{ms}");
+            previous = bucket;
+            let middle = latency_bucket_ms(bucket);
+            assert!(
+                (middle - ms.floor()).abs() <= 0.05 * ms.floor().max(1.0),
+                "{ms}"
+            );
+        }
+    }
+
+    #[test]
+    fn bucket_percentiles_rank_by_count() {
+        assert_eq!(bucket_percentile(&[], 0.95), 0.0);
+        let values: Vec<f64> = (1..=100).map(f64::from).collect();
+        let mut histogram: Vec<(i64, i64)> = Vec::new();
+        for v in &values {
+            match histogram.iter_mut().find(|(b, _)| *b == latency_bucket(*v)) {
+                Some((_, n)) => *n += 1,
+                None => histogram.push((latency_bucket(*v), 1)),
+            }
+        }
+        histogram.reverse();
+        assert_eq!(
+            bucket_percentile(&histogram, 0.95),
+            percentile(&values, 0.95)
+        );
+        assert_eq!(bucket_percentile(&[(310, 3), (242, 97)], 0.95), 42.0);
+        assert_eq!(bucket_percentile(&[(310, 6), (242, 94)], 0.95), 105.0);
     }
 }

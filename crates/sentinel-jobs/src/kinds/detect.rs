@@ -8,7 +8,7 @@ use super::{store_error, AlertDeps};
 use crate::{JobContext, JobError};
 use sentinel_core::alerting::{signals, RuleEngine, Signal};
 use sentinel_core::checkin::MonitorConfig;
-use sentinel_core::clock::{Millis, MINUTE_MS};
+use sentinel_core::clock::{Millis, HOUR_MS, MINUTE_MS};
 use sentinel_core::detection::monitor::ScheduleError;
 use sentinel_core::detection::{self, kinds, monitor, DetectionSettings, Finding};
 use sentinel_core::id::{OrgId, ServiceId};
@@ -188,26 +188,34 @@ async fn error_findings(
     Ok(found)
 }
 
+/// The recent window's durations are read as they are; the baseline is the histogram of
+/// the whole hours (a day, as for errors) before the hour that window starts in.
 async fn latency_findings(
     store: &Store,
     s: &DetectionSettings,
     now: Millis,
 ) -> StoreResult<Vec<NewDetection>> {
     let recent_from = now - s.latency_window_ms;
-    let rows = store
-        .transaction_durations(recent_from - s.baseline_ms, now + 1)
-        .await?;
+    let baseline_until = recent_from - recent_from.rem_euclid(HOUR_MS);
     type Key = (String, String, String);
-    let mut groups: BTreeMap<Key, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
-    for row in rows {
-        let entry = groups
+    type Samples = (Vec<(i64, i64)>, Vec<f64>);
+    let mut groups: BTreeMap<Key, Samples> = BTreeMap::new();
+    let baseline = store
+        .transaction_duration_buckets(baseline_until - s.baseline_ms, baseline_until)
+        .await?;
+    for row in baseline {
+        groups
             .entry((row.org_id, row.service_id, row.transaction_name))
-            .or_default();
-        if row.received_at >= recent_from {
-            entry.1.push(row.duration_ms);
-        } else {
-            entry.0.push(row.duration_ms);
-        }
+            .or_default()
+            .0
+            .push((row.bucket, row.count));
+    }
+    for row in store.transaction_durations(recent_from, now + 1).await? {
+        groups
+            .entry((row.org_id, row.service_id, row.transaction_name))
+            .or_default()
+            .1
+            .push(row.duration_ms);
     }
     let mut found = Vec::new();
     for ((org, service, name), (baseline, recent)) in groups {

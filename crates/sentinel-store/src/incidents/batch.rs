@@ -1,13 +1,16 @@
 //! What a batch changes besides the event rows: each incident's new count, status and
-//! seen times, the hourly and tag rollups, the error counts per service and minute, and the
-//! environments and releases each organization has seen, aggregated in memory from the
-//! batch's new events and then written with one multi-row statement per table.
+//! seen times, the hourly and tag rollups, the error counts per service and minute, the
+//! environments and releases each organization has seen, and the histograms of transaction
+//! durations per hour, aggregated in memory from the batch's new events and then written
+//! with one multi-row statement per table.
 
 use super::codec::hour_of;
 use super::write::{value_rows_after, EventOutcome, FoundIncident, NewEvent, ROWS_PER_STATEMENT};
 use crate::db::tx;
 use crate::{Backend, StoreResult, Tx};
-use sentinel_core::clock::{unix_minute, Millis};
+use sentinel_core::clock::{unix_hour, unix_minute, Millis};
+use sentinel_core::detection::latency_bucket;
+use sentinel_core::event::EventKind;
 use sentinel_core::id::IncidentId;
 use sentinel_core::incident::{count_scale, last_seen_minute, IncidentStatus};
 use std::collections::BTreeMap;
@@ -79,6 +82,9 @@ pub(super) struct BatchChanges {
     pub(super) error_minutes: BTreeMap<ErrorMinute, (String, i64)>,
     /// (organization, facet, value) → the Unix minute it was last seen in.
     pub(super) facets: BTreeMap<TagKey, i64>,
+    /// (Unix hour, service, transaction name, duration bucket) → (its organization, new
+    /// transactions): the latency detector's baseline.
+    pub(super) transaction_hours: BTreeMap<TransactionBucket, (String, i64)>,
     /// Incidents this batch created whose every event turned out to be stored already.
     pub(super) empty_created: Vec<String>,
 }
@@ -181,6 +187,26 @@ impl BatchChanges {
         self.incidents.push(update);
     }
 
+    /// Counts a newly stored event into the duration histograms if it is a named
+    /// transaction with a duration.
+    pub(super) fn add_transaction(&mut self, event: &NewEvent) {
+        if event.kind != EventKind::Transaction {
+            return;
+        }
+        let (Some(name), Some(duration_ms)) = (&event.transaction_name, event.duration_ms) else {
+            return;
+        };
+        self.transaction_hours
+            .entry((
+                unix_hour(event.received_at),
+                event.service_id.as_str().to_string(),
+                name.clone(),
+                latency_bucket(duration_ms),
+            ))
+            .or_insert_with(|| (event.org_id.as_str().to_string(), 0))
+            .1 += 1;
+    }
+
     fn add_tags(&mut self, incident_id: &str, event: &NewEvent) {
         let derived = [
             ("level", Some(event.level.as_str())),
@@ -238,6 +264,8 @@ const KEEP_STATUS: &str = "";
 type TagKey = (String, String, String);
 /// (Unix minute, service id).
 type ErrorMinute = (i64, String);
+/// (Unix hour, service id, transaction name, duration bucket).
+type TransactionBucket = (i64, String, String, i64);
 
 /// The values of one incident in [`update_incidents_sql`].
 const INCIDENT_UPDATE_VALUES: usize = 12;
@@ -299,13 +327,46 @@ fn upsert_facets_sql(backend: Backend, rows: usize, skip: usize) -> String {
     )
 }
 
+fn upsert_transaction_hours_sql(backend: Backend, rows: usize, skip: usize) -> String {
+    format!(
+        "INSERT INTO transaction_hours \
+         (hour, service_id, transaction_name, bucket, org_id, count) VALUES {} \
+         ON CONFLICT (hour, service_id, transaction_name, bucket) DO UPDATE \
+         SET count = transaction_hours.count + excluded.count",
+        value_rows_after(backend, rows, 6, skip)
+    )
+}
+
+/// The rows of each part of a batch's changes that one statement writes.
+#[derive(Clone, Copy)]
+struct Parts<'a> {
+    updates: &'a [IncidentUpdate],
+    hourly: &'a [(&'a (String, i64), &'a i64)],
+    tags: &'a [(&'a TagKey, &'a (i64, i64))],
+    minutes: &'a [(&'a ErrorMinute, &'a (String, i64))],
+    facets: &'a [(&'a TagKey, &'a i64)],
+    transactions: &'a [(&'a TransactionBucket, &'a (String, i64))],
+}
+
+/// No rows of any part: the base of a statement that writes one part.
+const NO_PARTS: Parts<'static> = Parts {
+    updates: &[],
+    hourly: &[],
+    tags: &[],
+    minutes: &[],
+    facets: &[],
+    transactions: &[],
+};
+
 /// Binds the values of [`update_incidents_sql`], [`upsert_hourly_sql`],
-/// [`upsert_tags_sql`], [`upsert_error_minutes_sql`] and [`upsert_facets_sql`], in that
-/// order, for whichever of the five a statement holds.
+/// [`upsert_tags_sql`], [`upsert_error_minutes_sql`], [`upsert_facets_sql`] and
+/// [`upsert_transaction_hours_sql`] for the rows of `$parts`, in that order. (A macro:
+/// each backend's query is its own type.)
 macro_rules! bind_changes {
-    ($query:expr, $updates:expr, $hourly:expr, $tags:expr, $minutes:expr, $facets:expr) => {{
+    ($query:expr, $parts:expr) => {{
+        let parts: Parts<'_> = $parts;
         let mut query = $query;
-        for update in $updates {
+        for update in parts.updates {
             query = query
                 .bind(update.id.as_str())
                 .bind(update.status)
@@ -320,10 +381,10 @@ macro_rules! bind_changes {
                 .bind(last_seen_minute(update.last_seen))
                 .bind(count_scale(update.occurrence_count));
         }
-        for ((incident_id, hour), count) in $hourly {
+        for ((incident_id, hour), count) in parts.hourly {
             query = query.bind(incident_id.as_str()).bind(*hour).bind(**count);
         }
-        for ((incident_id, key, value), (count, last_seen)) in $tags {
+        for ((incident_id, key, value), (count, last_seen)) in parts.tags {
             query = query
                 .bind(incident_id.as_str())
                 .bind(key.as_str())
@@ -331,26 +392,35 @@ macro_rules! bind_changes {
                 .bind(*count)
                 .bind(*last_seen);
         }
-        for ((minute, service_id), (org_id, count)) in $minutes {
+        for ((minute, service_id), (org_id, count)) in parts.minutes {
             query = query
                 .bind(*minute)
                 .bind(service_id.as_str())
                 .bind(org_id.as_str())
                 .bind(*count);
         }
-        for ((org_id, facet, value), minute) in $facets {
+        for ((org_id, facet, value), minute) in parts.facets {
             query = query
                 .bind(org_id.as_str())
                 .bind(facet.as_str())
                 .bind(value.as_str())
                 .bind(**minute);
         }
+        for ((hour, service_id, name, bucket), (org_id, count)) in parts.transactions {
+            query = query
+                .bind(*hour)
+                .bind(service_id.as_str())
+                .bind(name.as_str())
+                .bind(*bucket)
+                .bind(org_id.as_str())
+                .bind(*count);
+        }
         query
     }};
 }
 
-/// Writes the incidents' new state, the hourly and tag rollups, the error minutes and the
-/// organizations' facet values.
+/// Writes the incidents' new state, the hourly and tag rollups, the error minutes, the
+/// organizations' facet values and the transaction duration histograms.
 ///
 /// On PostgreSQL a batch that fits one statement per table writes them all in one
 /// statement (data-modifying CTEs): each statement is a round trip, and the single ingest
@@ -360,26 +430,30 @@ pub(super) async fn write_changes(tx: &mut Tx, changes: &BatchChanges) -> StoreR
     let tags: Vec<(&TagKey, &(i64, i64))> = changes.tags.iter().collect();
     let minutes: Vec<(&ErrorMinute, &(String, i64))> = changes.error_minutes.iter().collect();
     let facets: Vec<(&TagKey, &i64)> = changes.facets.iter().collect();
+    let transactions: Vec<(&TransactionBucket, &(String, i64))> =
+        changes.transaction_hours.iter().collect();
     let updates = &changes.incidents;
     if let Tx::Postgres(conn) = tx {
-        let parts: [(usize, usize, SqlOf); 5] = [
+        let parts: [(usize, usize, SqlOf); 6] = [
             (updates.len(), INCIDENT_UPDATE_VALUES, update_incidents_sql),
             (hourly.len(), 3, upsert_hourly_sql),
             (tags.len(), 5, upsert_tags_sql),
             (minutes.len(), 4, upsert_error_minutes_sql),
             (facets.len(), 4, upsert_facets_sql),
+            (transactions.len(), 6, upsert_transaction_hours_sql),
         ];
         if let Some(sql) = one_postgres_statement(&parts) {
-            bind_changes!(
-                sqlx::query(&sql),
+            let all = Parts {
                 updates,
-                &hourly,
-                &tags,
-                &minutes,
-                &facets
-            )
-            .execute(&mut **conn)
-            .await?;
+                hourly: &hourly,
+                tags: &tags,
+                minutes: &minutes,
+                facets: &facets,
+                transactions: &transactions,
+            };
+            bind_changes!(sqlx::query(&sql), all)
+                .execute(&mut **conn)
+                .await?;
             return Ok(());
         }
     }
@@ -387,22 +461,23 @@ pub(super) async fn write_changes(tx: &mut Tx, changes: &BatchChanges) -> StoreR
     // One part at a time, each in statements of at most ROWS_PER_STATEMENT rows; `$chunk`
     // names the part's rows in the `bind_changes!` arguments, the other parts bind nothing.
     macro_rules! in_chunks {
-        ($rows:expr, $sql_of:expr, |$chunk:ident| $u:expr, $h:expr, $t:expr, $m:expr, $f:expr) => {
+        ($rows:expr, $sql_of:expr, |$chunk:ident| $parts:expr) => {
             for $chunk in $rows.chunks(ROWS_PER_STATEMENT) {
                 let sql = $sql_of(backend, $chunk.len(), 0);
                 tx!(tx, |conn| {
-                    bind_changes!(sqlx::query(&sql), $u, $h, $t, $m, $f)
+                    bind_changes!(sqlx::query(&sql), $parts)
                         .execute(&mut *conn)
                         .await?;
                 });
             }
         };
     }
-    in_chunks! { updates, update_incidents_sql, |c| c, NO_HOURLY, NO_TAGS, NO_MINUTES, NO_FACETS }
-    in_chunks! { hourly, upsert_hourly_sql, |c| NO_UPDATES, c, NO_TAGS, NO_MINUTES, NO_FACETS }
-    in_chunks! { tags, upsert_tags_sql, |c| NO_UPDATES, NO_HOURLY, c, NO_MINUTES, NO_FACETS }
-    in_chunks! { minutes, upsert_error_minutes_sql, |c| NO_UPDATES, NO_HOURLY, NO_TAGS, c, NO_FACETS }
-    in_chunks! { facets, upsert_facets_sql, |c| NO_UPDATES, NO_HOURLY, NO_TAGS, NO_MINUTES, c }
+    in_chunks! { updates, update_incidents_sql, |c| Parts { updates: c, ..NO_PARTS } }
+    in_chunks! { hourly, upsert_hourly_sql, |c| Parts { hourly: c, ..NO_PARTS } }
+    in_chunks! { tags, upsert_tags_sql, |c| Parts { tags: c, ..NO_PARTS } }
+    in_chunks! { minutes, upsert_error_minutes_sql, |c| Parts { minutes: c, ..NO_PARTS } }
+    in_chunks! { facets, upsert_facets_sql, |c| Parts { facets: c, ..NO_PARTS } }
+    in_chunks! { transactions, upsert_transaction_hours_sql, |c| Parts { transactions: c, ..NO_PARTS } }
     Ok(())
 }
 
@@ -435,12 +510,6 @@ fn one_postgres_statement(parts: &[(usize, usize, SqlOf)]) -> Option<String> {
         .collect();
     Some(format!("WITH {} {last}", ctes.join(", ")))
 }
-
-const NO_UPDATES: &[IncidentUpdate] = &[];
-const NO_HOURLY: &[(&(String, i64), &i64)] = &[];
-const NO_TAGS: &[(&TagKey, &(i64, i64))] = &[];
-const NO_MINUTES: &[(&ErrorMinute, &(String, i64))] = &[];
-const NO_FACETS: &[(&TagKey, &i64)] = &[];
 
 pub(super) async fn delete_empty_incidents(tx: &mut Tx, ids: &[String]) -> StoreResult<()> {
     for id in ids {

@@ -73,6 +73,10 @@ const UPSERT_FACET: &str = "INSERT INTO org_facet_values \
     ON CONFLICT (org_id, facet, value) DO UPDATE \
     SET last_seen_minute = excluded.last_seen_minute \
     WHERE excluded.last_seen_minute > org_facet_values.last_seen_minute";
+const UPSERT_TRANSACTION_HOUR: &str = "INSERT INTO transaction_hours \
+    (hour, service_id, transaction_name, bucket, org_id, count) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+    ON CONFLICT (hour, service_id, transaction_name, bucket) DO UPDATE \
+    SET count = transaction_hours.count + excluded.count";
 const DELETE_EMPTY_INCIDENT: &str = "DELETE FROM incidents WHERE id = ?1 AND occurrence_count = 0";
 
 /// What one batch wrote.
@@ -293,6 +297,10 @@ fn write_changes(conn: &Connection, changes: &BatchChanges) -> StoreResult<()> {
     let mut facet = conn.prepare_cached(UPSERT_FACET)?;
     for ((org_id, key, value), last_seen_minute) in &changes.facets {
         facet.execute(params![org_id, key, value, last_seen_minute])?;
+    }
+    let mut transaction = conn.prepare_cached(UPSERT_TRANSACTION_HOUR)?;
+    for ((hour, service_id, name, bucket), (org_id, count)) in &changes.transaction_hours {
+        transaction.execute(params![hour, service_id, name, bucket, org_id, count])?;
     }
     let mut delete = conn.prepare_cached(DELETE_EMPTY_INCIDENT)?;
     for id in &changes.empty_created {

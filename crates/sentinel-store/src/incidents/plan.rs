@@ -113,7 +113,10 @@ impl<'a> BatchPlan<'a> {
         let mut changes = BatchChanges::default();
         for index in self.candidates.iter().copied() {
             match inserted.get(&index) {
-                Some(row_id) => self.outcomes[index].event_row_id = Some(row_id.clone()),
+                Some(row_id) => {
+                    self.outcomes[index].event_row_id = Some(row_id.clone());
+                    changes.add_transaction(&events[index]);
+                }
                 None => self.outcomes[index].duplicate = true,
             }
         }
