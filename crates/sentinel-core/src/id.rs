@@ -78,6 +78,14 @@ define_id!(
     /// A dashboard session.
     SessionId
 );
+define_id!(
+    /// A repository Sentinel watches (a GitHub repository, a local clone, or both).
+    RepositoryId
+);
+define_id!(
+    /// One entry of a repository's code-event feed (a commit, a pull request step, a deploy).
+    CodeEventId
+);
 
 #[cfg(test)]
 mod tests {

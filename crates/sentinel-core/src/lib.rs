@@ -7,6 +7,7 @@ pub mod alerting;
 pub mod checkin;
 pub mod classify;
 pub mod clock;
+pub mod code;
 pub mod cron_schedule;
 pub mod detection;
 pub mod event;
