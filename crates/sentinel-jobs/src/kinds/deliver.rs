@@ -125,6 +125,10 @@ async fn notification(
 }
 
 /// Runs one `alert.deliver` job.
+#[tracing::instrument(
+    skip_all,
+    fields(job_id = %ctx.id(), kind = %ctx.job.kind, attempt = ctx.attempt())
+)]
 pub(crate) async fn run_deliver(deps: &AlertDeps, ctx: JobContext) -> Result<(), JobError> {
     let payload: DeliverPayload = ctx.payload()?;
     let action = DeliveryAction::parse(&payload.action)
@@ -222,6 +226,10 @@ pub(crate) async fn run_deliver(deps: &AlertDeps, ctx: JobContext) -> Result<(),
 }
 
 /// Runs one `channel.test` job: a test notification, retried like any delivery.
+#[tracing::instrument(
+    skip_all,
+    fields(job_id = %ctx.id(), kind = %ctx.job.kind, attempt = ctx.attempt())
+)]
 pub(crate) async fn run_channel_test(deps: &AlertDeps, ctx: JobContext) -> Result<(), JobError> {
     let payload: ChannelTestPayload = ctx.payload()?;
     let org = OrgId::from_string(payload.org_id.clone());
@@ -265,6 +273,10 @@ pub(crate) async fn run_channel_test(deps: &AlertDeps, ctx: JobContext) -> Resul
 }
 
 /// Runs one `incident.resolved` job.
+#[tracing::instrument(
+    skip_all,
+    fields(job_id = %ctx.id(), kind = %ctx.job.kind, attempt = ctx.attempt())
+)]
 pub(crate) async fn run_incident_resolved(
     deps: &AlertDeps,
     ctx: JobContext,
