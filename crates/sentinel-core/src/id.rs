@@ -78,6 +78,26 @@ define_id!(
     /// A dashboard session.
     SessionId
 );
+define_id!(
+    /// A notification channel.
+    ChannelId
+);
+define_id!(
+    /// An alert rule.
+    AlertRuleId
+);
+define_id!(
+    /// A recorded alert (one per rule and scope within the dedup window).
+    AlertId
+);
+define_id!(
+    /// An anomaly detection.
+    DetectionId
+);
+define_id!(
+    /// A check-in monitor.
+    MonitorId
+);
 
 #[cfg(test)]
 mod tests {

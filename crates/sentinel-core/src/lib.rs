@@ -4,6 +4,7 @@
 //! (`sentinel-ingest`), stored by `sentinel-store`, and served by `sentinel-web`.
 
 pub mod alerting;
+pub mod channel;
 pub mod checkin;
 pub mod classify;
 pub mod clock;
