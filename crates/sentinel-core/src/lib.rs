@@ -5,6 +5,7 @@
 
 pub mod alerting;
 pub mod attribution;
+pub mod channel;
 pub mod checkin;
 pub mod classify;
 pub mod clock;

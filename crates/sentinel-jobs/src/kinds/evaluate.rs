@@ -48,7 +48,7 @@ pub async fn fire_signal(
         .await?
         .into_iter()
         .filter(|c| c.enabled)
-        .map(|c| c.id)
+        .map(|c| c.id.into_string())
         .collect();
     let mut tx = store.begin().await?;
     let mut recorded = Vec::with_capacity(firings.len());
