@@ -52,7 +52,9 @@ pub use risk::{
 pub use style::STYLE_MAX_WEIGHT;
 
 use crate::clock::Millis;
-use crate::code::{AiTool, AttributionMethod, Commit, CommitAttribution, FileAttribution, Signal};
+use crate::code::{
+    AiTool, AttributionMethod, Commit, CommitAttribution, FileAttribution, FileChange, Signal,
+};
 
 /// The stable names of the signals attribution writes (`Signal::name`).
 pub mod signal_names {
@@ -137,20 +139,9 @@ pub fn attribute(
             let mut file_signals = signals.clone();
             file_signals.extend(style::style_signal(file));
             let confidence = confidence_of(&file_signals);
-            let assessment = risk.assess(&file.path, confidence);
-            FileAttribution {
-                path: file.path.clone(),
-                ai_confidence: confidence,
-                method: method_of(declared_any, &file_signals),
-                tool: tool_of(&file_signals),
-                signals: file_signals,
-                lines_added: file.lines_added,
-                lines_deleted: file.lines_deleted,
-                risk_tier: assessment.tier,
-                risk_score: assessment.score,
-                explanation: assessment.explanation,
-                flagged: assessment.flagged,
-            }
+            let method = method_of(declared_any, &file_signals);
+            let tool = tool_of(&file_signals);
+            file_attribution(file, confidence, method, tool, file_signals, risk)
         })
         .collect();
 
@@ -161,6 +152,31 @@ pub fn attribute(
         tool: tool_of(&signals),
         signals,
         files,
+    }
+}
+
+/// One file's row: its own confidence, method, tool and signals, tiered by its path.
+fn file_attribution(
+    file: &FileChange,
+    confidence: f64,
+    method: AttributionMethod,
+    tool: Option<AiTool>,
+    signals: Vec<Signal>,
+    risk: &RiskRules,
+) -> FileAttribution {
+    let assessment = risk.assess(&file.path, confidence);
+    FileAttribution {
+        path: file.path.clone(),
+        ai_confidence: confidence,
+        method,
+        tool,
+        signals,
+        lines_added: file.lines_added,
+        lines_deleted: file.lines_deleted,
+        risk_tier: assessment.tier,
+        risk_score: assessment.score,
+        explanation: assessment.explanation,
+        flagged: assessment.flagged,
     }
 }
 
@@ -179,20 +195,14 @@ fn unscored(
             .files
             .iter()
             .map(|file| {
-                let assessment = risk.assess(&file.path, 0.0);
-                FileAttribution {
-                    path: file.path.clone(),
-                    ai_confidence: 0.0,
-                    method: AttributionMethod::None,
-                    tool: None,
-                    signals: signals.clone(),
-                    lines_added: file.lines_added,
-                    lines_deleted: file.lines_deleted,
-                    risk_tier: assessment.tier,
-                    risk_score: assessment.score,
-                    explanation: assessment.explanation,
-                    flagged: assessment.flagged,
-                }
+                file_attribution(
+                    file,
+                    0.0,
+                    AttributionMethod::None,
+                    None,
+                    signals.clone(),
+                    risk,
+                )
             })
             .collect()
     } else {
