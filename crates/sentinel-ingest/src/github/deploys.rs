@@ -13,34 +13,34 @@ pub(super) fn status_delivery(
     let status = payload.deployment_status;
     let deployment = payload.deployment;
     let state = status.state.to_ascii_lowercase();
-    let event = if state == SUCCESS {
-        let creator_login = deployment.creator.map(|creator| creator.login);
-        let actor = status
-            .creator
-            .map(|creator| creator.login)
-            .or_else(|| payload.sender.map(|sender| sender.login))
-            .or_else(|| creator_login.clone())
-            .unwrap_or_default();
-        // The status names the environment it reached; older payloads only the deployment.
-        let environment = status
-            .environment
-            .or(deployment.environment)
-            .ok_or(PayloadError::MissingField {
-                field: "deployment.environment",
-            })?;
-        Some(CodeEvent {
-            occurred_at: time::millis(&status.created_at, "deployment_status.created_at")?,
-            actor,
-            details: CodeEventDetails::Deploy(DeployDetails {
-                deployment_id: deployment.id,
-                sha: deployment.sha.to_ascii_lowercase(),
-                environment,
-                creator_login,
-            }),
-        })
-    } else {
-        None
-    };
+    let event =
+        if state == SUCCESS {
+            let creator_login = deployment.creator.map(|creator| creator.login);
+            let actor = status
+                .creator
+                .map(|creator| creator.login)
+                .or_else(|| payload.sender.map(|sender| sender.login))
+                .or_else(|| creator_login.clone())
+                .unwrap_or_default();
+            // The status names the environment it reached; older payloads only the deployment.
+            let environment = status.environment.or(deployment.environment).ok_or(
+                PayloadError::MissingField {
+                    field: "deployment.environment",
+                },
+            )?;
+            Some(CodeEvent {
+                occurred_at: time::millis(&status.created_at, "deployment_status.created_at")?,
+                actor,
+                details: CodeEventDetails::Deploy(DeployDetails {
+                    deployment_id: deployment.id,
+                    sha: deployment.sha.to_ascii_lowercase(),
+                    environment,
+                    creator_login,
+                }),
+            })
+        } else {
+            None
+        };
     Ok(GithubDelivery::DeploymentStatus {
         repository: repository(payload.repository),
         installation_id: payload.installation.map(|i| i.id),

@@ -199,7 +199,10 @@ fn installation(wire: wire::WireInstallation) -> InstallationRef {
 }
 
 fn repositories(list: Option<Vec<wire::WireRepository>>) -> Vec<RepositoryRef> {
-    list.unwrap_or_default().into_iter().map(repository).collect()
+    list.unwrap_or_default()
+        .into_iter()
+        .map(repository)
+        .collect()
 }
 
 fn repository(wire: wire::WireRepository) -> RepositoryRef {

@@ -75,10 +75,7 @@ pub(super) fn review_delivery(
         reviewer_login: review.user.login,
         state: review_state(&review.state)?,
         submitted_at,
-        pr_opened_at: time::millis(
-            &payload.pull_request.created_at,
-            "pull_request.created_at",
-        )?,
+        pr_opened_at: time::millis(&payload.pull_request.created_at, "pull_request.created_at")?,
     };
     Ok(GithubDelivery::PullRequestReview {
         repository: repository(payload.repository),

@@ -15,8 +15,10 @@ pub(super) fn delivery(payload: PushPayload) -> Result<GithubDelivery, PayloadEr
         .git_ref
         .strip_prefix(BRANCH_PREFIX)
         .map(str::to_string);
-    let pushed_at =
-        time::optional_millis(payload.repository.pushed_at.as_ref(), "repository.pushed_at")?;
+    let pushed_at = time::optional_millis(
+        payload.repository.pushed_at.as_ref(),
+        "repository.pushed_at",
+    )?;
     let sender_login = payload.sender.map(|sender| sender.login);
     let pusher = Person {
         name: payload.pusher.name,
@@ -72,10 +74,7 @@ fn commit_event(
     let (at_ms, utc_offset_minutes) =
         time::stamp(&commit.timestamp, &format!("commits[{index}].timestamp"))?;
     let author = person(commit.author);
-    let actor = author
-        .login
-        .clone()
-        .unwrap_or_else(|| author.email.clone());
+    let actor = author.login.clone().unwrap_or_else(|| author.email.clone());
     Ok(CodeEvent {
         occurred_at: at_ms,
         actor,

@@ -15,10 +15,9 @@ pub(super) fn stamp(time: &WireTime, field: &str) -> Result<(Millis, i32), Paylo
         },
     };
     match time {
-        WireTime::UnixSeconds(seconds) => seconds
-            .checked_mul(1000)
-            .map(|ms| (ms, 0))
-            .ok_or_else(bad),
+        WireTime::UnixSeconds(seconds) => {
+            seconds.checked_mul(1000).map(|ms| (ms, 0)).ok_or_else(bad)
+        }
         WireTime::Text(text) => {
             let parsed = chrono::DateTime::parse_from_rfc3339(text.trim()).map_err(|_| bad())?;
             Ok((
