@@ -14,6 +14,7 @@
 //! for and filters by it, so one organization can neither read nor change another's rows.
 
 pub mod alerts;
+pub mod code;
 pub mod dashboard;
 mod db;
 pub mod detections;
