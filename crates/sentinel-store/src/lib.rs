@@ -15,6 +15,7 @@
 
 pub mod alerts;
 pub mod code;
+mod cursor;
 pub mod dashboard;
 mod db;
 pub mod detections;
