@@ -12,6 +12,7 @@ pub mod incidents;
 pub mod keys;
 pub mod me;
 pub mod monitors;
+pub mod repositories;
 pub mod rules;
 pub mod services;
 
@@ -46,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         .merge(alerts::routes())
         .merge(detections::routes())
         .merge(monitors::routes())
+        .merge(repositories::routes())
 }
 
 /// A JSON request body whose rejection is an [`ApiError`] (400 with the usual body).
