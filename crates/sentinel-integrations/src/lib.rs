@@ -9,6 +9,7 @@
 
 pub mod email;
 pub mod error;
+pub mod github;
 pub mod http;
 pub mod notification;
 pub mod outcome;
