@@ -86,6 +86,26 @@ define_id!(
     /// One entry of a repository's code-event feed (a commit, a pull request step, a deploy).
     CodeEventId
 );
+define_id!(
+    /// A notification channel.
+    ChannelId
+);
+define_id!(
+    /// An alert rule.
+    AlertRuleId
+);
+define_id!(
+    /// A recorded alert (one per rule and scope within the dedup window).
+    AlertId
+);
+define_id!(
+    /// An anomaly detection.
+    DetectionId
+);
+define_id!(
+    /// A check-in monitor.
+    MonitorId
+);
 
 #[cfg(test)]
 mod tests {

@@ -4,6 +4,8 @@
 //! (`sentinel-ingest`), stored by `sentinel-store`, and served by `sentinel-web`.
 
 pub mod alerting;
+pub mod attribution;
+pub mod channel;
 pub mod checkin;
 pub mod classify;
 pub mod clock;

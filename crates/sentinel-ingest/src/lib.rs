@@ -1,5 +1,5 @@
 //! Wire formats at Sentinel's edge: Sentry envelopes and store payloads, check-ins and
-//! Sentinel's native event API, read into core values.
+//! Sentinel's native event API, read into core values; GitHub webhooks in [`github`].
 //!
 //! Request handlers call, in order: [`auth`] to find the key, [`decode::decode_body`] within
 //! [`limits`], then [`read_envelope`], [`read_store_payload`] or
@@ -11,6 +11,7 @@ pub mod decode;
 pub mod envelope;
 pub mod event_payload;
 pub mod frames;
+pub mod github;
 pub mod interfaces;
 pub mod lenient;
 pub mod limits;

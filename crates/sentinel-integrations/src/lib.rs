@@ -7,6 +7,7 @@
 //! classifies. The HTTP clients share one [`HttpTransport`] (connection pool, timeouts,
 //! no redirects, the injected clock).
 
+pub mod channel;
 pub mod email;
 pub mod error;
 pub mod github;
@@ -19,6 +20,7 @@ pub mod slack;
 pub mod testing;
 pub mod webhook;
 
+pub use channel::{check_channel_config, validate_channel_config, ChannelClient, ClientDeps};
 pub use email::{EmailClient, EmailConfig, SmtpCredentials, SmtpOptions, SmtpTls};
 pub use error::ConfigError;
 pub use http::{HttpOptions, HttpTransport};

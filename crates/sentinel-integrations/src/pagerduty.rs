@@ -14,7 +14,6 @@
 
 use reqwest::header::HeaderMap;
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -25,20 +24,13 @@ use crate::outcome::DeliveryOutcome;
 use crate::NotificationKind;
 
 /// PagerDuty's public Events API host.
-pub const DEFAULT_BASE_URL: &str = "https://events.pagerduty.com";
+pub use sentinel_core::channel::PAGERDUTY_DEFAULT_BASE_URL as DEFAULT_BASE_URL;
 const SUMMARY_MAX: usize = 1024;
 const DEDUP_KEY_MAX: usize = 255;
 
-/// A PagerDuty service integration as configured.
-#[derive(Debug, Clone, Deserialize)]
-pub struct PagerDutyConfig {
-    /// The integration's 32-character routing key.
-    pub routing_key: SecretString,
-    /// Where the Events API lives; tests point this at a local server.
-    #[serde(default = "default_base_url")]
-    pub base_url: String,
-}
+pub use sentinel_core::channel::PagerDutyConfig;
 
+#[cfg(test)]
 fn default_base_url() -> String {
     DEFAULT_BASE_URL.to_owned()
 }

@@ -14,8 +14,7 @@
 //! reasons.
 
 use reqwest::header::HeaderMap;
-use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
+use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 
 use crate::error::ConfigError;
@@ -33,11 +32,7 @@ const MAX_FIELDS: usize = 4 * FIELDS_PER_SECTION;
 const URL_MAX: usize = 3000;
 const FALLBACK_TEXT_MAX: usize = 4000;
 
-/// A Slack channel as configured: its incoming-webhook URL.
-#[derive(Debug, Clone, Deserialize)]
-pub struct SlackConfig {
-    pub webhook_url: SecretString,
-}
+pub use sentinel_core::channel::SlackConfig;
 
 /// Delivers notifications to one Slack incoming webhook.
 #[derive(Clone)]

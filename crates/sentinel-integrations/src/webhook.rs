@@ -38,7 +38,7 @@
 use hmac::{Hmac, Mac};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::Sha256;
 
 use crate::error::ConfigError;
@@ -55,13 +55,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// A webhook channel as configured.
-#[derive(Debug, Clone, Deserialize)]
-pub struct WebhookConfig {
-    pub url: String,
-    /// Shared with the receiver to sign every request.
-    pub secret: SecretString,
-}
+pub use sentinel_core::channel::WebhookConfig;
 
 /// Delivers notifications to one webhook receiver.
 #[derive(Clone)]

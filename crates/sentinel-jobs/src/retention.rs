@@ -6,7 +6,7 @@
 //! Deletion runs in small batches so each write transaction stays short and ingest is never
 //! held up behind one large delete.
 
-use crate::{handler_fn, JobError, JobRuntime, Schedule, ScheduleSpec};
+use crate::{handler_fn, JobContext, JobError, JobRuntime, Schedule, ScheduleSpec};
 use sentinel_core::clock::Millis;
 use sentinel_store::{Store, StoreResult};
 
@@ -59,18 +59,29 @@ pub async fn purge_expired_events(
     }
 }
 
+/// Runs one `retention.events` job.
+#[tracing::instrument(
+    skip_all,
+    fields(job_id = %ctx.id(), kind = %ctx.job.kind, attempt = ctx.attempt())
+)]
+async fn run_retention(
+    store: &Store,
+    policy: RetentionPolicy,
+    ctx: JobContext,
+) -> Result<(), JobError> {
+    let deleted = purge_expired_events(store, policy, ctx.now_ms(), || !ctx.is_stopping())
+        .await
+        .map_err(|err| JobError::retry(err.to_string()))?;
+    tracing::info!(deleted, days = policy.event_days, "expired events deleted");
+    Ok(())
+}
+
 /// Registers the purge and its daily schedule (03:30 UTC).
 pub fn register(runtime: &mut JobRuntime, store: &Store, policy: RetentionPolicy) {
     let store = store.clone();
     runtime.register(handler_fn(RETENTION_KIND, move |ctx| {
         let store = store.clone();
-        async move {
-            let deleted = purge_expired_events(&store, policy, ctx.now_ms(), || !ctx.is_stopping())
-                .await
-                .map_err(|err| JobError::retry(err.to_string()))?;
-            tracing::info!(deleted, days = policy.event_days, "expired events deleted");
-            Ok(())
-        }
+        async move { run_retention(&store, policy, ctx).await }
     }));
     runtime.add_schedule(Schedule::new(
         "retention",

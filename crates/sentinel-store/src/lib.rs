@@ -14,6 +14,8 @@
 //! for and filters by it, so one organization can neither read nor change another's rows.
 
 pub mod alerts;
+pub mod code;
+mod cursor;
 pub mod dashboard;
 mod db;
 pub mod detections;

@@ -5,6 +5,7 @@ mod incidents_support;
 
 use incidents_support::{create_org, T0};
 use sentinel_core::alerting::AlertSeverity;
+use sentinel_core::channel::ChannelConfig;
 use sentinel_store::alerts::{
     record_alert_in, AlertFilter, ChannelPatch, DeliveryAction, DeliveryStatus, NewAlert,
     NewAlertRule, NewChannel,
@@ -56,8 +57,11 @@ async fn channels_are_scoped_and_editable(store: Store) {
             &org,
             &NewChannel {
                 name: "ops".into(),
-                kind: "slack".into(),
-                config: json!({"webhook_url": "https://hooks.slack.test/x"}),
+                config: ChannelConfig::from_parts(
+                    "slack",
+                    json!({"webhook_url": "https://hooks.slack.test/x"}),
+                )
+                .unwrap(),
                 enabled: true,
             },
             T0,

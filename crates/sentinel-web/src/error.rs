@@ -1,15 +1,18 @@
 //! The one error type of the HTTP layer.
 //!
 //! Every failure a handler returns becomes an [`ApiError`]: a stable [`ErrorCode`] (listed
-//! here and nowhere else), the HTTP status that code maps to, and a message for people. It is
-//! logged once, when it becomes a response: server faults at WARN/ERROR, client faults at DEBUG.
-//! The body is always `{"error": {"code": "...", "message": "..."}}`.
+//! here and nowhere else), the HTTP status that code maps to, and a message for people. A
+//! fault of ours never shows its cause: the answer says `internal error` (or that storage is
+//! unavailable) and the cause travels, as a [`FailureDetail`] response extension, to the
+//! request layer ([`crate::request_id`]), which logs it once with the request's id.
+//! The body is always `{"error": {"code": "...", "message": "..."}}`; an `internal` answer
+//! also carries `"request_id"`, so a report can be matched with the log line.
 
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use sentinel_store::StoreError;
-use serde_json::json;
+use serde::Serialize;
 
 /// Stable machine-readable error codes. Clients may match on these strings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,13 +69,58 @@ impl ErrorCode {
     }
 }
 
+/// The public message of every `internal` answer.
+pub const INTERNAL_MESSAGE: &str = "internal error";
+
+/// The public message of every `unavailable` answer.
+pub const UNAVAILABLE_MESSAGE: &str = "storage temporarily unavailable";
+
 /// An error answer.
 #[derive(Debug)]
 pub struct ApiError {
     pub code: ErrorCode,
+    /// What the client is told.
     pub message: String,
+    /// What went wrong, for the log only; never part of the answer.
+    pub detail: Option<String>,
     /// Seconds for `Retry-After` (429 and 503).
     pub retry_after: Option<u64>,
+}
+
+/// What the request layer logs about a failed answer: attached to the response by
+/// [`ApiError::into_response`] and taken off again before the response leaves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailureDetail {
+    pub code: ErrorCode,
+    pub message: String,
+    pub detail: Option<String>,
+}
+
+/// The JSON body of an error answer.
+#[derive(Debug, Serialize)]
+pub struct ErrorBody<'a> {
+    pub error: ErrorBodyInner<'a>,
+}
+
+/// The `error` object of [`ErrorBody`]; fields in the order the answer has always had.
+#[derive(Debug, Serialize)]
+pub struct ErrorBodyInner<'a> {
+    pub code: &'a str,
+    pub message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<&'a str>,
+}
+
+impl<'a> ErrorBody<'a> {
+    pub fn new(code: ErrorCode, message: &'a str, request_id: Option<&'a str>) -> Self {
+        Self {
+            error: ErrorBodyInner {
+                code: code.as_str(),
+                message,
+                request_id,
+            },
+        }
+    }
 }
 
 impl ApiError {
@@ -80,6 +128,7 @@ impl ApiError {
         Self {
             code,
             message: message.into(),
+            detail: None,
             retry_after: None,
         }
     }
@@ -111,15 +160,26 @@ impl ApiError {
         }
     }
 
-    pub fn unavailable(message: impl Into<String>) -> Self {
+    /// Storage did not answer; `detail` is logged, the client is told to retry.
+    pub fn unavailable(detail: impl Into<String>) -> Self {
         Self {
             retry_after: Some(5),
-            ..Self::new(ErrorCode::Unavailable, message)
+            detail: Some(detail.into()),
+            ..Self::new(ErrorCode::Unavailable, UNAVAILABLE_MESSAGE)
         }
     }
 
-    pub fn internal(message: impl Into<String>) -> Self {
-        Self::new(ErrorCode::Internal, message)
+    /// A fault of ours; `detail` is logged, the client only learns that it happened.
+    pub fn internal(detail: impl Into<String>) -> Self {
+        Self {
+            detail: Some(detail.into()),
+            ..Self::new(ErrorCode::Internal, INTERNAL_MESSAGE)
+        }
+    }
+
+    /// The cause for the log: the detail when there is one, else the public message.
+    pub fn log_text(&self) -> &str {
+        self.detail.as_deref().unwrap_or(&self.message)
     }
 }
 
@@ -129,7 +189,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => ApiError::not_found("not found"),
             StoreError::Conflict(msg) => ApiError::conflict(msg),
             StoreError::Unavailable(_) | StoreError::Busy(_) => {
-                ApiError::unavailable(format!("storage temporarily unavailable: {err}"))
+                ApiError::unavailable(err.to_string())
             }
             other => ApiError::internal(format!("storage error: {other}")),
         }
@@ -137,31 +197,139 @@ impl From<StoreError> for ApiError {
 }
 
 impl IntoResponse for ApiError {
+    /// The answer without a request id; the request layer adds it to `internal` answers and
+    /// logs the [`FailureDetail`] this attaches.
     fn into_response(self) -> Response {
         let status = self.code.status();
-        if status.is_server_error() {
-            if self.code == ErrorCode::Unavailable {
-                tracing::warn!(code = self.code.as_str(), message = %self.message, "request failed");
-            } else {
-                tracing::error!(code = self.code.as_str(), message = %self.message, "request failed");
-            }
-        } else {
-            tracing::debug!(code = self.code.as_str(), message = %self.message, "request refused");
-        }
-        let body = json!({"error": {"code": self.code.as_str(), "message": self.message}});
-        let mut response = (status, Json(body)).into_response();
+        let mut response =
+            (status, Json(ErrorBody::new(self.code, &self.message, None))).into_response();
         if let Some(secs) = self.retry_after {
             if let Ok(value) = HeaderValue::from_str(&secs.to_string()) {
                 response.headers_mut().insert("retry-after", value);
             }
         }
+        response.extensions_mut().insert(FailureDetail {
+            code: self.code,
+            message: self.message,
+            detail: self.detail,
+        });
         response
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use axum::body::Body;
+    use axum::http::Request;
+    use axum::routing::get;
+    use axum::Router;
+    use http_body_util::BodyExt;
+    use std::sync::{Arc, Mutex};
+    use tower::ServiceExt;
+
+    /// Log output captured for one test.
+    #[derive(Clone, Default)]
+    struct CapturedLog(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for CapturedLog {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl CapturedLog {
+        fn text(&self) -> String {
+            String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+        }
+    }
+
+    async fn failing_store() -> Result<(), ApiError> {
+        Err(StoreError::Corrupt("rule 01J: params: secret-column-detail".into()).into())
+    }
+
+    async fn refused() -> Result<(), ApiError> {
+        Err(ApiError::not_found("no such rule"))
+    }
+
+    #[tokio::test]
+    async fn a_store_failure_answers_internal_with_a_request_id_and_is_logged_once() {
+        let log = CapturedLog::default();
+        let writer = log.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let app = Router::new()
+            .route("/broken", get(failing_store))
+            .route("/missing", get(refused))
+            .layer(axum::middleware::from_fn(crate::request_id::assign));
+
+        let response = app
+            .clone()
+            .oneshot(Request::get("/broken").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let header_id = response.headers()[crate::request_id::REQUEST_ID_HEADER]
+            .to_str()
+            .unwrap()
+            .to_string();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8(bytes.to_vec()).unwrap();
+        assert!(!text.contains("secret-column-detail"), "{text}");
+        assert!(!text.contains("corrupt"), "{text}");
+        let body: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"error": {
+                "code": "internal",
+                "message": "internal error",
+                "request_id": header_id,
+            }})
+        );
+
+        let logged = log.text();
+        assert_eq!(
+            logged.matches("secret-column-detail").count(),
+            1,
+            "{logged}"
+        );
+        let line = logged
+            .lines()
+            .find(|l| l.contains("secret-column-detail"))
+            .unwrap();
+        assert!(line.contains(&header_id), "{line}");
+        assert!(line.contains("ERROR"), "{line}");
+
+        // A refusal keeps its message and gets no request id in the body.
+        let response = app
+            .oneshot(Request::get("/missing").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        assert!(response.extensions().get::<FailureDetail>().is_none());
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(
+            &bytes[..],
+            br#"{"error":{"code":"not_found","message":"no such rule"}}"#
+        );
+        assert_eq!(log.text().matches("no such rule").count(), 1);
+    }
+
+    #[test]
+    fn unavailable_storage_does_not_show_the_driver_error() {
+        let err = ApiError::unavailable("database unavailable: pool timed out on 10.0.0.7");
+        assert_eq!(err.message, UNAVAILABLE_MESSAGE);
+        assert!(err.log_text().contains("10.0.0.7"));
+    }
 
     #[test]
     fn codes_map_to_their_statuses() {

@@ -11,6 +11,7 @@ pub mod error;
 pub mod health;
 pub mod ingest;
 pub mod metrics;
+pub mod request_id;
 pub mod state;
 
 pub use error::{ApiError, ErrorCode};
@@ -28,11 +29,13 @@ pub fn router(state: AppState) -> Router {
         .merge(api::events::routes())
         .merge(ingest::routes())
         .merge(dashboard::routes());
-    // Applied after every route is merged, so all responses are counted.
+    // Applied after every route is merged, so all responses are counted; the request id
+    // layer is outermost, so every answer (and every logged failure) carries one.
     routes
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track_http,
         ))
+        .layer(axum::middleware::from_fn(request_id::assign))
         .with_state(state)
 }

@@ -8,6 +8,7 @@ mod support;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use sentinel_core::alerting::{signals, RuleEngine, Signal};
+use sentinel_core::id::ChannelId;
 use sentinel_core::role::Role;
 use sentinel_jobs::kinds::fire_signal;
 use sentinel_store::detections::{raise_detection_in, NewDetection};
@@ -88,11 +89,11 @@ async fn channels_mask_secrets_and_need_admins(app: TestApp) {
     assert_eq!(updated["config"]["url"], "https://hooks.example.test/v2");
     let stored = app
         .store
-        .get_channel(&app.org_id, &id)
+        .get_channel(&app.org_id, &ChannelId::from_string(id.clone()))
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(stored.config["secret"], secret);
+    assert_eq!(stored.config.config_value()["secret"], secret);
 
     let (status, queued) = call(
         &app,

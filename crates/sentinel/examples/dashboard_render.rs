@@ -16,9 +16,8 @@ use http_body_util::BodyExt;
 use sentinel::demo::seed::{seed, SeedOptions, SEED_ORG_SLUG, SEED_USER_EMAIL};
 use sentinel_core::clock::{SharedClock, SystemClock};
 use sentinel_store::incidents::{IncidentQuery, IncidentSort};
-use sentinel_store::tenancy::NewSession;
 use sentinel_store::{Store, StoreOptions};
-use sentinel_web::auth::tokens;
+use sentinel_web::auth::session::start_session;
 use sentinel_web::state::WebSettings;
 use sentinel_web::AppState;
 use std::path::PathBuf;
@@ -67,20 +66,9 @@ async fn main() -> anyhow::Result<()> {
         .find_user_by_email(SEED_USER_EMAIL)
         .await?
         .ok_or_else(|| anyhow!("no seeded user"))?;
-    let secret = tokens::random_token();
-    store
-        .create_session(
-            &NewSession {
-                id_hash: tokens::sha256_hex(&secret),
-                user_id: user.id.clone(),
-                org_id: org.id.clone(),
-                csrf_token: tokens::random_token(),
-                expires_at: now + 3_600_000,
-            },
-            now,
-        )
-        .await?;
-    let cookie = format!("sentinel_session={secret}");
+    let state = AppState::new(store.clone(), clock, WebSettings::default());
+    let session = start_session(&state, &user.id, &org.id).await?;
+    let cookie = format!("{}={}", session.cookie.name(), session.cookie.value());
 
     // Incident pages to open: the busiest (their latest events and rollups are the
     // largest) and a spread of ordinary ones.
@@ -114,7 +102,7 @@ async fn main() -> anyhow::Result<()> {
         "/incidents?q=timeout&quiet=1".to_string(),
     ];
 
-    let app = sentinel_web::router(AppState::new(store.clone(), clock, WebSettings::default()));
+    let app = sentinel_web::router(state);
     let get = |uri: String| {
         let app = app.clone();
         let cookie = cookie.clone();

@@ -7,7 +7,8 @@
 use sentinel_core::clock::SharedClock;
 use sentinel_jobs::retention::RetentionPolicy;
 use sentinel_jobs::{
-    handler_fn, JobError, JobRuntime, RuntimeConfig, RuntimeHandle, Schedule, ScheduleSpec,
+    handler_fn, JobContext, JobError, JobRuntime, RuntimeConfig, RuntimeHandle, Schedule,
+    ScheduleSpec,
 };
 use sentinel_store::Store;
 use std::sync::Arc;
@@ -25,20 +26,27 @@ pub fn register_job_kinds(runtime: &mut JobRuntime, store: &Store, retention: Re
     let sessions = store.clone();
     runtime.register(handler_fn(SESSION_CLEANUP_KIND, move |ctx| {
         let store = sessions.clone();
-        async move {
-            let removed = store
-                .delete_expired_sessions(ctx.now_ms())
-                .await
-                .map_err(|err| JobError::retry(err.to_string()))?;
-            tracing::debug!(removed, "expired sessions removed");
-            Ok(())
-        }
+        async move { run_session_cleanup(&store, ctx).await }
     }));
     runtime.add_schedule(Schedule::new(
         "session-cleanup",
         ScheduleSpec::hourly_at(17),
         SESSION_CLEANUP_KIND,
     ));
+}
+
+/// Runs one `tenancy.session_cleanup` job.
+#[tracing::instrument(
+    skip_all,
+    fields(job_id = %ctx.id(), kind = %ctx.job.kind, attempt = ctx.attempt())
+)]
+async fn run_session_cleanup(store: &Store, ctx: JobContext) -> Result<(), JobError> {
+    let removed = store
+        .delete_expired_sessions(ctx.now_ms())
+        .await
+        .map_err(|err| JobError::retry(err.to_string()))?;
+    tracing::debug!(removed, "expired sessions removed");
+    Ok(())
 }
 
 /// A running job runtime.

@@ -18,7 +18,7 @@ use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use sentinel_core::clock::SharedClock;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -27,54 +27,7 @@ use crate::error::ConfigError;
 use crate::notification::Notification;
 use crate::outcome::DeliveryOutcome;
 
-/// How the connection to the SMTP server is secured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SmtpTls {
-    /// Plain text only; for a trusted relay on the same host or network. Default port 25.
-    None,
-    /// Upgrade with STARTTLS when the server offers it, else continue in plain text.
-    /// Default port 587.
-    Starttls,
-    /// Upgrade with STARTTLS or do not send at all. Default port 587.
-    #[default]
-    Required,
-    /// TLS from the first byte (SMTPS). Default port 465.
-    Implicit,
-}
-
-impl SmtpTls {
-    fn default_port(self) -> u16 {
-        match self {
-            Self::None => 25,
-            Self::Starttls | Self::Required => 587,
-            Self::Implicit => 465,
-        }
-    }
-}
-
-/// SMTP login for servers that require it.
-#[derive(Debug, Clone, Deserialize)]
-pub struct SmtpCredentials {
-    pub username: String,
-    pub password: SecretString,
-}
-
-/// An e-mail channel as configured.
-#[derive(Debug, Clone, Deserialize)]
-pub struct EmailConfig {
-    pub host: String,
-    /// Defaults by `tls`: 25, 587 or 465.
-    #[serde(default)]
-    pub port: Option<u16>,
-    #[serde(default)]
-    pub tls: SmtpTls,
-    #[serde(default)]
-    pub credentials: Option<SmtpCredentials>,
-    /// `Name <address>` or a bare address.
-    pub from: String,
-    pub to: Vec<String>,
-}
+pub use sentinel_core::channel::{EmailConfig, SmtpCredentials, SmtpTls};
 
 /// Time limits for one SMTP delivery; configured in milliseconds
 /// (`connect_timeout_ms`, `total_timeout_ms`).

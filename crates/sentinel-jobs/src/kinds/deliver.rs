@@ -11,14 +11,15 @@
 //! runtime's backoff); `Permanent` (a 4xx other than 408/429, a rejected configuration)
 //! discards the job at once.
 
-use super::channels::{parse_channel_config, ChannelClient};
 use super::evaluate::service_name;
 use super::{store_error, AlertDeps, ChannelTestPayload, IncidentPayload, DELIVER_KIND};
 use crate::{JobContext, JobError};
 use sentinel_core::alerting::AlertSeverity;
 use sentinel_core::clock::Millis;
-use sentinel_core::id::{OrgId, ServiceId};
-use sentinel_integrations::{DeliveryOutcome, Field, Notification, NotificationKind, Severity};
+use sentinel_core::id::{ChannelId, OrgId, ServiceId};
+use sentinel_integrations::{
+    ChannelClient, DeliveryOutcome, Field, Notification, NotificationKind, Severity,
+};
 use sentinel_store::alerts::{add_delivery_in, Alert, DeliveryAction, DeliveryStatus};
 use sentinel_store::jobs::{enqueue_in, NewJob};
 use sentinel_store::{Store, StoreError, StoreResult};
@@ -125,6 +126,10 @@ async fn notification(
 }
 
 /// Runs one `alert.deliver` job.
+#[tracing::instrument(
+    skip_all,
+    fields(job_id = %ctx.id(), kind = %ctx.job.kind, attempt = ctx.attempt())
+)]
 pub(crate) async fn run_deliver(deps: &AlertDeps, ctx: JobContext) -> Result<(), JobError> {
     let payload: DeliverPayload = ctx.payload()?;
     let action = DeliveryAction::parse(&payload.action)
@@ -166,7 +171,7 @@ pub(crate) async fn run_deliver(deps: &AlertDeps, ctx: JobContext) -> Result<(),
         return Err(JobError::permanent("alert not found"));
     };
     let channel = match store
-        .get_channel(&org, &payload.channel_id)
+        .get_channel(&org, &ChannelId::from_string(payload.channel_id.clone()))
         .await
         .map_err(store_error)?
     {
@@ -180,9 +185,7 @@ pub(crate) async fn run_deliver(deps: &AlertDeps, ctx: JobContext) -> Result<(),
             return Ok(());
         }
     };
-    let client = parse_channel_config(&channel.kind, &channel.config)
-        .map_err(|e| e.to_string())
-        .and_then(|c| ChannelClient::build(&c, &deps.clients).map_err(|e| e.to_string()));
+    let client = ChannelClient::build(&channel.config, &deps.clients).map_err(|e| e.to_string());
     let client = match client {
         Ok(client) => client,
         Err(reason) => {
@@ -198,7 +201,7 @@ pub(crate) async fn run_deliver(deps: &AlertDeps, ctx: JobContext) -> Result<(),
     match client.deliver(&note, &payload.delivery_id()).await {
         DeliveryOutcome::Delivered { status } => {
             record(DeliveryStatus::Delivered, None).await?;
-            tracing::info!(alert = %alert.id, channel = %channel.id, kind = %channel.kind, status, "alert delivered");
+            tracing::info!(alert = %alert.id, channel = %channel.id, kind = channel.kind(), status, "alert delivered");
             Ok(())
         }
         DeliveryOutcome::Retry { after, reason } => {
@@ -215,27 +218,29 @@ pub(crate) async fn run_deliver(deps: &AlertDeps, ctx: JobContext) -> Result<(),
         }
         DeliveryOutcome::Permanent { reason } => {
             record(DeliveryStatus::Failed, Some(reason.clone())).await?;
-            tracing::warn!(alert = %alert.id, channel = %channel.id, kind = %channel.kind, %reason, "alert delivery failed permanently");
+            tracing::warn!(alert = %alert.id, channel = %channel.id, kind = channel.kind(), %reason, "alert delivery failed permanently");
             Err(JobError::permanent(reason))
         }
     }
 }
 
 /// Runs one `channel.test` job: a test notification, retried like any delivery.
+#[tracing::instrument(
+    skip_all,
+    fields(job_id = %ctx.id(), kind = %ctx.job.kind, attempt = ctx.attempt())
+)]
 pub(crate) async fn run_channel_test(deps: &AlertDeps, ctx: JobContext) -> Result<(), JobError> {
     let payload: ChannelTestPayload = ctx.payload()?;
     let org = OrgId::from_string(payload.org_id.clone());
     let Some(channel) = deps
         .store
-        .get_channel(&org, &payload.channel_id)
+        .get_channel(&org, &ChannelId::from_string(payload.channel_id.clone()))
         .await
         .map_err(store_error)?
     else {
         return Err(JobError::permanent("channel not found"));
     };
-    let config = parse_channel_config(&channel.kind, &channel.config)
-        .map_err(|e| JobError::permanent(e.to_string()))?;
-    let client = ChannelClient::build(&config, &deps.clients)
+    let client = ChannelClient::build(&channel.config, &deps.clients)
         .map_err(|e| JobError::permanent(e.to_string()))?;
     let note = Notification {
         kind: NotificationKind::Trigger,
@@ -265,6 +270,10 @@ pub(crate) async fn run_channel_test(deps: &AlertDeps, ctx: JobContext) -> Resul
 }
 
 /// Runs one `incident.resolved` job.
+#[tracing::instrument(
+    skip_all,
+    fields(job_id = %ctx.id(), kind = %ctx.job.kind, attempt = ctx.attempt())
+)]
 pub(crate) async fn run_incident_resolved(
     deps: &AlertDeps,
     ctx: JobContext,
@@ -299,7 +308,7 @@ pub async fn resolve_incident_alerts(
                 && delivery.status == DeliveryStatus::Delivered
                 && channels
                     .iter()
-                    .any(|c| c.id == delivery.channel_id && c.kind == "pagerduty");
+                    .any(|c| c.id.as_str() == delivery.channel_id && c.kind() == "pagerduty");
             if !resolvable {
                 continue;
             }

@@ -28,6 +28,10 @@ pub struct DetectionReport {
     pub auto_resolved: Vec<String>,
 }
 
+#[tracing::instrument(
+    skip_all,
+    fields(job_id = %ctx.id(), kind = %ctx.job.kind, attempt = ctx.attempt())
+)]
 pub(crate) async fn run_detections_job(deps: &AlertDeps, ctx: JobContext) -> Result<(), JobError> {
     let report = run_detections(&deps.store, &deps.engine, &deps.detection, ctx.now_ms())
         .await

@@ -48,7 +48,7 @@ pub async fn fire_signal(
         .await?
         .into_iter()
         .filter(|c| c.enabled)
-        .map(|c| c.id)
+        .map(|c| c.id.into_string())
         .collect();
     let mut tx = store.begin().await?;
     let mut recorded = Vec::with_capacity(firings.len());
@@ -155,14 +155,26 @@ async fn run_incident_signal(
     Ok(())
 }
 
+#[tracing::instrument(
+    skip_all,
+    fields(job_id = %ctx.id(), kind = %ctx.job.kind, attempt = ctx.attempt())
+)]
 pub(crate) async fn run_new_incident(deps: &AlertDeps, ctx: JobContext) -> Result<(), JobError> {
     run_incident_signal(deps, ctx, signals::INCIDENT_NEW).await
 }
 
+#[tracing::instrument(
+    skip_all,
+    fields(job_id = %ctx.id(), kind = %ctx.job.kind, attempt = ctx.attempt())
+)]
 pub(crate) async fn run_regression(deps: &AlertDeps, ctx: JobContext) -> Result<(), JobError> {
     run_incident_signal(deps, ctx, signals::INCIDENT_REGRESSION).await
 }
 
+#[tracing::instrument(
+    skip_all,
+    fields(job_id = %ctx.id(), kind = %ctx.job.kind, attempt = ctx.attempt())
+)]
 pub(crate) async fn run_frequency(deps: &AlertDeps, ctx: JobContext) -> Result<(), JobError> {
     sweep_frequency_rules(&deps.store, &deps.engine, ctx.now_ms())
         .await

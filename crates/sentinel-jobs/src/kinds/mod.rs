@@ -12,7 +12,6 @@
 //!
 //! Call [`register`] once per runtime.
 
-pub mod channels;
 mod deliver;
 mod detect;
 mod evaluate;
@@ -22,10 +21,10 @@ pub use detect::{run_detections, DetectionReport};
 pub use evaluate::{fire_signal, sweep_frequency_rules};
 
 use crate::{handler_fn, JobError, JobRuntime, Schedule, ScheduleSpec};
-use channels::ClientDeps;
 use sentinel_core::alerting::RuleEngine;
 use sentinel_core::detection::DetectionSettings;
 use sentinel_core::id::OrgId;
+use sentinel_integrations::ClientDeps;
 use sentinel_store::Store;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;

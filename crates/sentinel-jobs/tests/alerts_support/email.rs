@@ -1,6 +1,7 @@
 //! E-mail channels for the delivery suites, pointing at the SMTP test server of
 //! `sentinel_integrations::testing` on 127.0.0.1, and rules routed to them.
 
+use sentinel_core::channel::ChannelConfig;
 use sentinel_core::clock::Millis;
 use sentinel_core::id::OrgId;
 use sentinel_integrations::testing::SmtpServer;
@@ -23,14 +24,17 @@ pub async fn email_channel(
             org,
             &NewChannel {
                 name: name.into(),
-                kind: "email".into(),
-                config: json!({
-                    "host": "127.0.0.1",
-                    "port": smtp.port,
-                    "tls": "none",
-                    "from": "Sentinel <alerts@sentinel.test>",
-                    "to": to,
-                }),
+                config: ChannelConfig::from_parts(
+                    "email",
+                    json!({
+                        "host": "127.0.0.1",
+                        "port": smtp.port,
+                        "tls": "none",
+                        "from": "Sentinel <alerts@sentinel.test>",
+                        "to": to,
+                    }),
+                )
+                .unwrap(),
                 enabled: true,
             },
             now,
@@ -38,6 +42,7 @@ pub async fn email_channel(
         .await
         .unwrap()
         .id
+        .into_string()
 }
 
 /// Makes `rule` the organization's only rule: its default rules count as created (with

@@ -10,13 +10,14 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use sentinel_core::alerting::RuleEngine;
+use sentinel_core::channel::ChannelConfig;
 use sentinel_core::clock::{Millis, SharedClock};
 use sentinel_core::detection::DetectionSettings;
 use sentinel_core::event::{Event, EventKind, Level};
 use sentinel_core::id::{OrgId, ServiceId};
 use sentinel_core::incident::ErrorClass;
+use sentinel_integrations::ClientDeps;
 use sentinel_integrations::{HttpOptions, HttpTransport, SmtpOptions};
-use sentinel_jobs::kinds::channels::ClientDeps;
 use sentinel_jobs::kinds::AlertDeps;
 use sentinel_store::alerts::NewChannel;
 use sentinel_store::incidents::{
@@ -231,8 +232,11 @@ pub async fn webhook_channel(store: &Store, org: &OrgId, stub: &Stub, now: Milli
             org,
             &NewChannel {
                 name: "hooks".into(),
-                kind: "webhook".into(),
-                config: json!({"url": format!("{}/hook", stub.url), "secret": "a-long-webhook-secret"}),
+                config: ChannelConfig::from_parts(
+                    "webhook",
+                    json!({"url": format!("{}/hook", stub.url), "secret": "a-long-webhook-secret"}),
+                )
+                .unwrap(),
                 enabled: true,
             },
             now,
@@ -240,6 +244,7 @@ pub async fn webhook_channel(store: &Store, org: &OrgId, stub: &Stub, now: Milli
         .await
         .unwrap()
         .id
+        .into_string()
 }
 
 pub async fn pagerduty_channel(store: &Store, org: &OrgId, stub: &Stub, now: Millis) -> String {
@@ -248,8 +253,11 @@ pub async fn pagerduty_channel(store: &Store, org: &OrgId, stub: &Stub, now: Mil
             org,
             &NewChannel {
                 name: "pager".into(),
-                kind: "pagerduty".into(),
-                config: json!({"routing_key": "r".repeat(32), "base_url": stub.url}),
+                config: ChannelConfig::from_parts(
+                    "pagerduty",
+                    json!({"routing_key": "r".repeat(32), "base_url": stub.url}),
+                )
+                .unwrap(),
                 enabled: true,
             },
             now,
@@ -257,4 +265,5 @@ pub async fn pagerduty_channel(store: &Store, org: &OrgId, stub: &Stub, now: Mil
         .await
         .unwrap()
         .id
+        .into_string()
 }

@@ -1,13 +1,8 @@
-//! Opaque keyset cursors. A cursor names the last row of a page by its sort key and id, so
-//! the next page starts right after it however many rows were inserted meanwhile. It is hex
-//! so that it passes through URLs untouched; its content is not a contract.
+//! The incident lists' cursors: events newest first, incidents by a sort column. The codec
+//! is the store's shared one (`crate::cursor`).
 
-use thiserror::Error;
-
-/// A cursor that this build did not hand out (or one for another sort order).
-#[derive(Debug, Error, PartialEq, Eq)]
-#[error("invalid cursor")]
-pub struct InvalidCursor;
+pub use crate::cursor::InvalidCursor;
+use crate::cursor::{decode as decode_parts, encode as encode_parts};
 
 /// Checks a cursor for [`Store::list_incident_events`](crate::Store::list_incident_events)
 /// before use, so callers can refuse a bad one as the client's mistake.
@@ -49,25 +44,6 @@ impl IncidentCursor {
         let (value, id) = decode_parts(sort_tag, text)?;
         Ok(Self { value, id })
     }
-}
-
-fn encode_parts(tag: &str, value: i64, id: &str) -> String {
-    hex::encode(format!("{tag}|{value}|{id}"))
-}
-
-fn decode_parts(tag: &str, text: &str) -> Result<(i64, String), InvalidCursor> {
-    let bytes = hex::decode(text).map_err(|_| InvalidCursor)?;
-    let text = String::from_utf8(bytes).map_err(|_| InvalidCursor)?;
-    let mut parts = text.splitn(3, '|');
-    let (Some(found_tag), Some(value), Some(id)) = (parts.next(), parts.next(), parts.next())
-    else {
-        return Err(InvalidCursor);
-    };
-    if found_tag != tag || id.is_empty() {
-        return Err(InvalidCursor);
-    }
-    let value = value.parse().map_err(|_| InvalidCursor)?;
-    Ok((value, id.to_string()))
 }
 
 #[cfg(test)]

@@ -1,16 +1,19 @@
 //! `/api/v1/alerts`: the alerts rules raised, with per-channel delivery status; filters,
 //! a summary, and acknowledgement (who and when).
 
+use super::DataList;
 use crate::auth::Principal;
 use crate::{ApiError, AppState};
 use axum::extract::{Path, RawQuery, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use sentinel_core::alerting::AlertSeverity;
+use sentinel_core::clock::Millis;
 use sentinel_core::id::OrgId;
 use sentinel_core::role::Role;
-use sentinel_store::alerts::{Alert, AlertFilter};
-use serde_json::{json, Value};
+use sentinel_store::alerts::{Alert, AlertFilter, Delivery};
+use serde::Serialize;
+use std::collections::BTreeMap;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -20,37 +23,102 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/alerts/{id}/ack", post(acknowledge))
 }
 
-pub fn alert_json(alert: &Alert) -> Value {
-    json!({
-        "id": alert.id,
-        "rule_id": alert.rule_id,
-        "rule_kind": alert.rule_kind,
-        "scope": alert.scope,
-        "service_id": alert.service_id,
-        "incident_id": alert.incident_id,
-        "detection_id": alert.detection_id,
-        "severity": alert.severity.as_str(),
-        "title": alert.title,
-        "summary": alert.summary,
-        "value": alert.value,
-        "threshold": alert.threshold,
-        "dedup_key": alert.dedup_key,
-        "occurrence_count": alert.occurrence_count,
-        "triggered_at": alert.triggered_at,
-        "last_triggered_at": alert.last_triggered_at,
-        "sent_at": alert.sent_at,
-        "acknowledged": alert.acknowledged_at.is_some(),
-        "acknowledged_at": alert.acknowledged_at,
-        "acknowledged_by": alert.acknowledged_by,
-        "deliveries": alert.deliveries.iter().map(|d| json!({
-            "channel_id": d.channel_id,
-            "action": d.action.as_str(),
-            "status": d.status.as_str(),
-            "attempts": d.attempts,
-            "last_error": d.last_error,
-            "delivered_at": d.delivered_at,
-        })).collect::<Vec<_>>(),
-    })
+/// An alert as answered. Fields here and below are in the order the answer has always had
+/// (alphabetical).
+#[derive(Debug, Clone, Serialize)]
+pub struct AlertAnswer {
+    pub acknowledged: bool,
+    pub acknowledged_at: Option<Millis>,
+    pub acknowledged_by: Option<String>,
+    pub dedup_key: String,
+    pub deliveries: Vec<DeliveryAnswer>,
+    pub detection_id: Option<String>,
+    pub id: String,
+    pub incident_id: Option<String>,
+    pub last_triggered_at: Millis,
+    pub occurrence_count: i64,
+    pub rule_id: String,
+    pub rule_kind: String,
+    pub scope: String,
+    pub sent_at: Option<Millis>,
+    pub service_id: Option<String>,
+    pub severity: AlertSeverity,
+    pub summary: String,
+    pub threshold: Option<f64>,
+    pub title: String,
+    pub triggered_at: Millis,
+    pub value: Option<f64>,
+}
+
+/// One channel's delivery of an alert.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeliveryAnswer {
+    pub action: &'static str,
+    pub attempts: i64,
+    pub channel_id: String,
+    pub delivered_at: Option<Millis>,
+    pub last_error: Option<String>,
+    pub status: &'static str,
+}
+
+impl From<&Delivery> for DeliveryAnswer {
+    fn from(d: &Delivery) -> Self {
+        Self {
+            action: d.action.as_str(),
+            attempts: d.attempts,
+            channel_id: d.channel_id.clone(),
+            delivered_at: d.delivered_at,
+            last_error: d.last_error.clone(),
+            status: d.status.as_str(),
+        }
+    }
+}
+
+impl From<&Alert> for AlertAnswer {
+    fn from(alert: &Alert) -> Self {
+        Self {
+            acknowledged: alert.acknowledged_at.is_some(),
+            acknowledged_at: alert.acknowledged_at,
+            acknowledged_by: alert.acknowledged_by.clone(),
+            dedup_key: alert.dedup_key.clone(),
+            deliveries: alert.deliveries.iter().map(DeliveryAnswer::from).collect(),
+            detection_id: alert.detection_id.clone(),
+            id: alert.id.clone(),
+            incident_id: alert.incident_id.clone(),
+            last_triggered_at: alert.last_triggered_at,
+            occurrence_count: alert.occurrence_count,
+            rule_id: alert.rule_id.clone(),
+            rule_kind: alert.rule_kind.clone(),
+            scope: alert.scope.clone(),
+            sent_at: alert.sent_at,
+            service_id: alert.service_id.clone(),
+            severity: alert.severity,
+            summary: alert.summary.clone(),
+            threshold: alert.threshold,
+            title: alert.title.clone(),
+            triggered_at: alert.triggered_at,
+            value: alert.value,
+        }
+    }
+}
+
+/// The alerts at a glance.
+#[derive(Debug, Clone, Serialize)]
+pub struct SummaryAnswer {
+    pub by_rule: Vec<RuleCount>,
+    /// Counts by severity name.
+    pub by_severity: BTreeMap<String, i64>,
+    pub most_recent: Option<AlertAnswer>,
+    pub total: i64,
+    pub unacknowledged: i64,
+}
+
+/// How many alerts one rule raised.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleCount {
+    pub count: i64,
+    pub rule_id: String,
+    pub rule_kind: String,
 }
 
 /// Reads `status` (`open`|`acknowledged`), `acknowledged` (`true`|`false`), `severity`,
@@ -97,42 +165,50 @@ async fn list(
     State(state): State<AppState>,
     principal: Principal,
     RawQuery(query): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DataList<AlertAnswer>>, ApiError> {
     principal.require(Role::Viewer)?;
     let filter = filter(query.as_deref())?;
     let alerts = state.store.list_alerts(&principal.org_id, &filter).await?;
-    Ok(Json(
-        json!({"data": alerts.iter().map(alert_json).collect::<Vec<_>>()}),
-    ))
+    Ok(Json(DataList::new(
+        alerts.iter().map(AlertAnswer::from).collect(),
+    )))
 }
 
 async fn summary(
     State(state): State<AppState>,
     principal: Principal,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SummaryAnswer>, ApiError> {
     principal.require(Role::Viewer)?;
     let s = state.store.alert_summary(&principal.org_id).await?;
-    Ok(Json(json!({
-        "total": s.total,
-        "unacknowledged": s.unacknowledged,
-        "by_severity": s.by_severity.iter().map(|(k, n)| (k.clone(), json!(n))).collect::<serde_json::Map<_, _>>(),
-        "by_rule": s.by_rule.iter().map(|(id, kind, n)| json!({"rule_id": id, "rule_kind": kind, "count": n})).collect::<Vec<_>>(),
-        "most_recent": s.most_recent.as_ref().map(alert_json),
-    })))
+    Ok(Json(SummaryAnswer {
+        by_rule: s
+            .by_rule
+            .iter()
+            .map(|(id, kind, n)| RuleCount {
+                count: *n,
+                rule_id: id.clone(),
+                rule_kind: kind.clone(),
+            })
+            .collect(),
+        by_severity: s.by_severity.iter().cloned().collect(),
+        most_recent: s.most_recent.as_ref().map(AlertAnswer::from),
+        total: s.total,
+        unacknowledged: s.unacknowledged,
+    }))
 }
 
 async fn show(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AlertAnswer>, ApiError> {
     principal.require(Role::Viewer)?;
     let alert = state
         .store
         .get_alert(&principal.org_id, &id)
         .await?
         .ok_or_else(|| ApiError::not_found("no such alert"))?;
-    Ok(Json(alert_json(&alert)))
+    Ok(Json(AlertAnswer::from(&alert)))
 }
 
 /// Acknowledges (members and up); the first acknowledgement's who and when stand.
@@ -140,7 +216,7 @@ async fn acknowledge(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AlertAnswer>, ApiError> {
     principal.require(Role::Member)?;
     let by = match (&principal.user_id, &principal.api_key_id) {
         (Some(user), _) => format!("user:{user}"),
@@ -148,7 +224,7 @@ async fn acknowledge(
         (None, None) => "unknown".to_string(),
     };
     let alert = acknowledge_as(&state, &principal.org_id, &id, &by).await?;
-    Ok(Json(alert_json(&alert)))
+    Ok(Json(AlertAnswer::from(&alert)))
 }
 
 /// Acknowledges alert `id` of `org` as `by` now; another organization's alert is not

@@ -1,23 +1,26 @@
 //! `/api/v1/channels`: an organization's notification channels (slack, pagerduty, email,
-//! webhook). Configurations are validated into the integrations' structs before they are
-//! stored; answers show secrets masked, and an update that sends a masked value back keeps
-//! the stored secret. `POST /api/v1/channels/{id}/test` queues a test notification.
+//! webhook). A `(kind, config)` request is parsed into the typed [`ChannelConfig`] here, at
+//! the edge, and checked by building its client before it is stored; answers show secrets
+//! masked, and an update that sends a masked value back keeps the stored secret.
+//! `POST /api/v1/channels/{id}/test` queues a test notification.
 
-use super::ApiJson;
+use super::{ApiJson, DataList};
 use crate::auth::Principal;
 use crate::{ApiError, AppState};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use sentinel_core::id::{JobId, OrgId};
+use sentinel_core::channel::ChannelConfig;
+use sentinel_core::clock::Millis;
+use sentinel_core::id::{ChannelId, JobId, OrgId};
 use sentinel_core::role::Role;
-use sentinel_jobs::kinds::channels::{check_channel_config, masked_config, merge_masked_secrets};
+use sentinel_integrations::check_channel_config;
 use sentinel_jobs::kinds::{ChannelTestPayload, CHANNEL_TEST_KIND};
 use sentinel_store::alerts::{Channel, ChannelPatch, NewChannel};
 use sentinel_store::jobs::NewJob;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -29,21 +32,48 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/channels/{id}/test", post(test))
 }
 
-pub fn channel_json(channel: &Channel) -> Value {
-    json!({
-        "id": channel.id,
-        "name": channel.name,
-        "kind": channel.kind,
-        "config": masked_config(&channel.kind, &channel.config),
-        "enabled": channel.enabled,
-        "created_at": channel.created_at,
-        "updated_at": channel.updated_at,
-    })
+/// A channel as answered: its configuration with secrets masked. Fields are in the order
+/// the answer has always had (alphabetical).
+#[derive(Debug, Clone, Serialize)]
+pub struct ChannelAnswer {
+    pub config: Value,
+    pub created_at: Millis,
+    pub enabled: bool,
+    pub id: ChannelId,
+    pub kind: &'static str,
+    pub name: String,
+    pub updated_at: Millis,
+}
+
+impl From<&Channel> for ChannelAnswer {
+    fn from(channel: &Channel) -> Self {
+        Self {
+            config: channel.config.masked(),
+            created_at: channel.created_at,
+            enabled: channel.enabled,
+            id: channel.id.clone(),
+            kind: channel.kind(),
+            name: channel.name.clone(),
+            updated_at: channel.updated_at,
+        }
+    }
+}
+
+/// The answer to a test: the job that delivers it (none when one is already queued).
+#[derive(Debug, Clone, Serialize)]
+pub struct TestQueued {
+    pub job_id: Option<JobId>,
+    pub queued: bool,
+}
+
+/// Parses `(kind, config)` into the typed configuration (the API and the dashboard).
+pub(crate) fn parse(kind: &str, config: Value) -> Result<ChannelConfig, ApiError> {
+    ChannelConfig::from_parts(kind, config).map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
 /// Refuses a configuration its kind's client could not use (the API and the dashboard).
-pub(crate) fn check(state: &AppState, kind: &str, config: &Value) -> Result<(), ApiError> {
-    check_channel_config(kind, config, state.clock.clone())
+pub(crate) fn check(state: &AppState, config: &ChannelConfig) -> Result<(), ApiError> {
+    check_channel_config(config, state.clock.clone())
         .map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
@@ -59,12 +89,12 @@ pub(crate) fn check_name(name: &str) -> Result<String, ApiError> {
 async fn list(
     State(state): State<AppState>,
     principal: Principal,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DataList<ChannelAnswer>>, ApiError> {
     principal.require(Role::Viewer)?;
     let channels = state.store.list_channels(&principal.org_id).await?;
-    Ok(Json(
-        json!({"data": channels.iter().map(channel_json).collect::<Vec<_>>()}),
-    ))
+    Ok(Json(DataList::new(
+        channels.iter().map(ChannelAnswer::from).collect(),
+    )))
 }
 
 #[derive(Deserialize)]
@@ -85,28 +115,32 @@ async fn create(
     State(state): State<AppState>,
     principal: Principal,
     ApiJson(request): ApiJson<CreateChannel>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<ChannelAnswer>), ApiError> {
     principal.require(Role::Admin)?;
     let name = check_name(&request.name)?;
-    check(&state, &request.kind, &request.config)?;
+    let config = parse(&request.kind, request.config)?;
+    check(&state, &config)?;
     let channel = state
         .store
         .create_channel(
             &principal.org_id,
             &NewChannel {
                 name,
-                kind: request.kind,
-                config: request.config,
+                config,
                 enabled: request.enabled,
             },
             state.clock.now_ms(),
         )
         .await?;
-    tracing::info!(org = %principal.org_id, channel = %channel.id, kind = %channel.kind, "channel created");
-    Ok((StatusCode::CREATED, Json(channel_json(&channel))))
+    tracing::info!(org = %principal.org_id, channel = %channel.id, kind = channel.kind(), "channel created");
+    Ok((StatusCode::CREATED, Json(ChannelAnswer::from(&channel))))
 }
 
-async fn find(state: &AppState, principal: &Principal, id: &str) -> Result<Channel, ApiError> {
+async fn find(
+    state: &AppState,
+    principal: &Principal,
+    id: &ChannelId,
+) -> Result<Channel, ApiError> {
     state
         .store
         .get_channel(&principal.org_id, id)
@@ -117,10 +151,12 @@ async fn find(state: &AppState, principal: &Principal, id: &str) -> Result<Chann
 async fn show(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+    Path(id): Path<ChannelId>,
+) -> Result<Json<ChannelAnswer>, ApiError> {
     principal.require(Role::Viewer)?;
-    Ok(Json(channel_json(&find(&state, &principal, &id).await?)))
+    Ok(Json(ChannelAnswer::from(
+        &find(&state, &principal, &id).await?,
+    )))
 }
 
 #[derive(Deserialize)]
@@ -134,16 +170,17 @@ struct UpdateChannel {
 async fn update(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<ChannelId>,
     ApiJson(request): ApiJson<UpdateChannel>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ChannelAnswer>, ApiError> {
     principal.require(Role::Admin)?;
     let stored = find(&state, &principal, &id).await?;
-    let config = match &request.config {
+    let config = match request.config {
         Some(config) => {
-            let merged = merge_masked_secrets(&stored.kind, &stored.config, config);
-            check(&state, &stored.kind, &merged)?;
-            Some(merged)
+            let mut config = parse(stored.kind(), config)?;
+            config.keep_masked_secrets(&stored.config);
+            check(&state, &config)?;
+            Some(config)
         }
         None => None,
     };
@@ -157,13 +194,13 @@ async fn update(
         .update_channel(&principal.org_id, &id, &patch, state.clock.now_ms())
         .await?
         .ok_or_else(|| ApiError::not_found("no such channel"))?;
-    Ok(Json(channel_json(&channel)))
+    Ok(Json(ChannelAnswer::from(&channel)))
 }
 
 async fn remove(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<ChannelId>,
 ) -> Result<StatusCode, ApiError> {
     principal.require(Role::Admin)?;
     if state.store.delete_channel(&principal.org_id, &id).await? {
@@ -177,14 +214,17 @@ async fn remove(
 async fn test(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+    Path(id): Path<ChannelId>,
+) -> Result<(StatusCode, Json<TestQueued>), ApiError> {
     principal.require(Role::Admin)?;
     let channel = find(&state, &principal, &id).await?;
     let job_id = queue_test(&state, &principal.org_id, &channel).await?;
     Ok((
         StatusCode::ACCEPTED,
-        Json(json!({"queued": true, "job_id": job_id.map(|j| j.as_str().to_string())})),
+        Json(TestQueued {
+            job_id,
+            queued: true,
+        }),
     ))
 }
 
@@ -198,7 +238,7 @@ pub async fn queue_test(
 ) -> Result<Option<JobId>, ApiError> {
     let payload = ChannelTestPayload {
         org_id: org.as_str().to_string(),
-        channel_id: channel.id.clone(),
+        channel_id: channel.id.as_str().to_string(),
     };
     let job = NewJob::with_payload(CHANNEL_TEST_KIND, &payload)
         .map_err(|e| ApiError::bad_request(e.to_string()))?

@@ -1,18 +1,19 @@
 //! `/api/v1/detections`: anomaly detections (HIGH_ERROR_COUNT, LATENCY_DEGRADATION,
 //! SERVICE_STALL, ...) and their resolution by people.
 
-use super::ApiJson;
+use super::{ApiJson, DataList};
 use crate::auth::Principal;
 use crate::{ApiError, AppState};
 use axum::extract::{Path, RawQuery, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use sentinel_core::clock::Millis;
 use sentinel_core::detection::Resolution;
 use sentinel_core::id::OrgId;
 use sentinel_core::role::Role;
 use sentinel_store::detections::{Detection, ResolveDetectionError};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -21,23 +22,50 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/detections/{id}/resolve", post(resolve))
 }
 
-pub fn detection_json(d: &Detection) -> Value {
-    json!({
-        "id": d.id,
-        "service_id": d.service_id,
-        "kind": d.kind,
-        "severity": d.severity,
-        "title": d.title,
-        "details": d.details,
-        "dedup_key": d.dedup_key,
-        "occurrence_count": d.occurrence_count,
-        "first_seen": d.first_seen,
-        "last_seen": d.last_seen,
-        "status": if d.resolved_at.is_some() { "resolved" } else { "open" },
-        "resolved_at": d.resolved_at,
-        "resolved_by": d.resolved_by,
-        "resolution": d.resolution,
-    })
+/// A detection as answered. Fields are in the order the answer has always had
+/// (alphabetical).
+#[derive(Debug, Clone, Serialize)]
+pub struct DetectionAnswer {
+    pub dedup_key: String,
+    pub details: Value,
+    pub first_seen: Millis,
+    pub id: String,
+    pub kind: String,
+    pub last_seen: Millis,
+    pub occurrence_count: i64,
+    pub resolution: Option<String>,
+    pub resolved_at: Option<Millis>,
+    pub resolved_by: Option<String>,
+    pub service_id: Option<String>,
+    pub severity: String,
+    /// `open` or `resolved`.
+    pub status: &'static str,
+    pub title: String,
+}
+
+impl From<&Detection> for DetectionAnswer {
+    fn from(d: &Detection) -> Self {
+        Self {
+            dedup_key: d.dedup_key.clone(),
+            details: d.details.clone(),
+            first_seen: d.first_seen,
+            id: d.id.clone(),
+            kind: d.kind.clone(),
+            last_seen: d.last_seen,
+            occurrence_count: d.occurrence_count,
+            resolution: d.resolution.clone(),
+            resolved_at: d.resolved_at,
+            resolved_by: d.resolved_by.clone(),
+            service_id: d.service_id.clone(),
+            severity: d.severity.clone(),
+            status: if d.resolved_at.is_some() {
+                "resolved"
+            } else {
+                "open"
+            },
+            title: d.title.clone(),
+        }
+    }
 }
 
 /// `status` (`open`|`resolved`), `kind`, `limit`.
@@ -45,7 +73,7 @@ async fn list(
     State(state): State<AppState>,
     principal: Principal,
     RawQuery(query): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DataList<DetectionAnswer>>, ApiError> {
     principal.require(Role::Viewer)?;
     let (mut open, mut kind, mut limit) = (None, None, 100_u32);
     for (key, value) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
@@ -70,23 +98,23 @@ async fn list(
         .store
         .list_detections(&principal.org_id, open, kind.as_deref(), limit)
         .await?;
-    Ok(Json(
-        json!({"data": found.iter().map(detection_json).collect::<Vec<_>>()}),
-    ))
+    Ok(Json(DataList::new(
+        found.iter().map(DetectionAnswer::from).collect(),
+    )))
 }
 
 async fn show(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DetectionAnswer>, ApiError> {
     principal.require(Role::Viewer)?;
     let d = state
         .store
         .get_detection(&principal.org_id, &id)
         .await?
         .ok_or_else(|| ApiError::not_found("no such detection"))?;
-    Ok(Json(detection_json(&d)))
+    Ok(Json(DetectionAnswer::from(&d)))
 }
 
 #[derive(Deserialize)]
@@ -101,7 +129,7 @@ async fn resolve(
     principal: Principal,
     Path(id): Path<String>,
     ApiJson(request): ApiJson<ResolveRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DetectionAnswer>, ApiError> {
     principal.require(Role::Member)?;
     let by = match (&principal.user_id, &principal.api_key_id) {
         (Some(user), _) => format!("user:{user}"),
@@ -109,7 +137,7 @@ async fn resolve(
         (None, None) => "unknown".to_string(),
     };
     let d = resolve_as(&state, &principal.org_id, &id, &request.resolution, &by).await?;
-    Ok(Json(detection_json(&d)))
+    Ok(Json(DetectionAnswer::from(&d)))
 }
 
 /// Resolves detection `id` of `org` with a person's `resolution` (`auto_resolved` is the

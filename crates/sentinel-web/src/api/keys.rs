@@ -3,7 +3,7 @@
 //! Managing keys needs the admin role, and nobody can mint a key more powerful than
 //! themselves.
 
-use super::ApiJson;
+use super::{ApiJson, DataList};
 use crate::auth::{tokens, Principal};
 use crate::{ApiError, AppState};
 use axum::extract::{Path, State};
@@ -11,11 +11,10 @@ use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::{Json, Router};
 use sentinel_core::clock::Millis;
-use sentinel_core::id::ApiKeyId;
+use sentinel_core::id::{ApiKeyId, UserId};
 use sentinel_core::role::Role;
 use sentinel_store::tenancy::{ApiKeyRecord, NewApiKey};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -24,30 +23,51 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// The JSON shape of a stored key (never its secret or hash).
-pub fn key_json(key: &ApiKeyRecord) -> Value {
-    json!({
-        "id": key.id,
-        "name": key.name,
-        "prefix": key.prefix,
-        "role": key.role,
-        "scopes": key.scopes,
-        "created_by": key.created_by,
-        "created_at": key.created_at,
-        "last_used_at": key.last_used_at,
-        "expires_at": key.expires_at,
-        "revoked_at": key.revoked_at,
-    })
+/// An API key as answered; the secret `key` only in the answer that created it. Fields are
+/// in the order the answer has always had (alphabetical).
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyAnswer {
+    pub created_at: Millis,
+    pub created_by: Option<UserId>,
+    pub expires_at: Option<Millis>,
+    pub id: ApiKeyId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    pub last_used_at: Option<Millis>,
+    pub name: String,
+    pub prefix: String,
+    pub revoked_at: Option<Millis>,
+    pub role: Role,
+    pub scopes: Vec<String>,
+}
+
+impl From<&ApiKeyRecord> for KeyAnswer {
+    fn from(key: &ApiKeyRecord) -> Self {
+        Self {
+            created_at: key.created_at,
+            created_by: key.created_by.clone(),
+            expires_at: key.expires_at,
+            id: key.id.clone(),
+            key: None,
+            last_used_at: key.last_used_at,
+            name: key.name.clone(),
+            prefix: key.prefix.clone(),
+            revoked_at: key.revoked_at,
+            role: key.role,
+            scopes: key.scopes.clone(),
+        }
+    }
 }
 
 async fn list(
     State(state): State<AppState>,
     principal: Principal,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DataList<KeyAnswer>>, ApiError> {
     principal.require(Role::Admin)?;
     let keys = state.store.list_api_keys(&principal.org_id).await?;
-    Ok(Json(
-        json!({"data": keys.iter().map(key_json).collect::<Vec<_>>()}),
-    ))
+    Ok(Json(DataList::new(
+        keys.iter().map(KeyAnswer::from).collect(),
+    )))
 }
 
 #[derive(Deserialize)]
@@ -66,7 +86,7 @@ async fn create(
     State(state): State<AppState>,
     principal: Principal,
     ApiJson(request): ApiJson<CreateKey>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<KeyAnswer>), ApiError> {
     principal.require(Role::Admin)?;
     if !principal.role.includes(request.role) {
         return Err(ApiError::forbidden(format!(
@@ -100,8 +120,10 @@ async fn create(
         )
         .await?;
     tracing::info!(api_key = %record.id, org = %principal.org_id, role = %record.role, "API key created");
-    let mut body = key_json(&record);
-    body["key"] = Value::String(generated.secret);
+    let body = KeyAnswer {
+        key: Some(generated.secret),
+        ..KeyAnswer::from(&record)
+    };
     Ok((StatusCode::CREATED, Json(body)))
 }
 

@@ -6,7 +6,35 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::{json, Value};
+use sentinel_core::id::{ApiKeyId, OrgId, UserId};
+use sentinel_core::role::Role;
+use serde::Serialize;
+
+/// Who is asking. Fields here and below are in the order the answer has always had
+/// (alphabetical).
+#[derive(Debug, Clone, Serialize)]
+pub struct MeAnswer {
+    pub api_key_id: Option<ApiKeyId>,
+    pub csrf_token: Option<String>,
+    pub organization: OrganizationAnswer,
+    pub role: Role,
+    pub user: Option<UserAnswer>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OrganizationAnswer {
+    pub id: OrgId,
+    pub name: String,
+    pub plan: String,
+    pub slug: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UserAnswer {
+    pub email: String,
+    pub id: UserId,
+    pub name: String,
+}
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/api/v1/me", get(me))
@@ -16,7 +44,7 @@ async fn me(
     State(state): State<AppState>,
     principal: Principal,
     headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<MeAnswer>, ApiError> {
     let organization = state
         .store
         .get_organization(&principal.org_id)
@@ -35,16 +63,20 @@ async fn me(
             .map(|s| s.csrf_token),
         _ => None,
     };
-    Ok(Json(json!({
-        "organization": {
-            "id": organization.id,
-            "slug": organization.slug,
-            "name": organization.name,
-            "plan": organization.plan,
+    Ok(Json(MeAnswer {
+        api_key_id: principal.api_key_id.clone(),
+        csrf_token,
+        organization: OrganizationAnswer {
+            id: organization.id,
+            name: organization.name,
+            plan: organization.plan,
+            slug: organization.slug,
         },
-        "role": principal.role,
-        "user": user.map(|u| json!({"id": u.id, "email": u.email, "name": u.name})),
-        "api_key_id": principal.api_key_id,
-        "csrf_token": csrf_token,
-    })))
+        role: principal.role,
+        user: user.map(|u| UserAnswer {
+            email: u.email,
+            id: u.id,
+            name: u.name,
+        }),
+    }))
 }

@@ -20,6 +20,19 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
 use axum::Router;
 use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// A list answer: `{"data": [...]}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct DataList<T> {
+    pub data: Vec<T>,
+}
+
+impl<T> DataList<T> {
+    pub fn new(data: Vec<T>) -> Self {
+        Self { data }
+    }
+}
 
 /// The `/api/v1` routes.
 pub fn routes() -> Router<AppState> {

@@ -1,7 +1,7 @@
 //! `/api/v1/monitors`: cron monitors (schedule, check-in margin, max runtime, time zone).
 //! SDK check-ins that carry a `monitor_config` create and update them too.
 
-use super::ApiJson;
+use super::{ApiJson, DataList};
 use crate::auth::Principal;
 use crate::{ApiError, AppState};
 use axum::extract::{Path, State};
@@ -9,12 +9,13 @@ use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::{Json, Router};
 use sentinel_core::checkin::MonitorConfig;
+use sentinel_core::clock::Millis;
 use sentinel_core::detection::monitor;
 use sentinel_core::id::ServiceId;
 use sentinel_core::role::Role;
 use sentinel_store::monitors::Monitor;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -22,26 +23,42 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/monitors/{id}", delete(remove))
 }
 
-pub fn monitor_json(m: &Monitor) -> Value {
-    json!({
-        "id": m.id,
-        "service_id": m.service_id,
-        "slug": m.slug,
-        "config": m.config,
-        "created_at": m.created_at,
-        "updated_at": m.updated_at,
-    })
+/// A monitor as answered. Fields are in the order the answer has always had (alphabetical).
+#[derive(Debug, Clone, Serialize)]
+pub struct MonitorAnswer {
+    /// The [`MonitorConfig`] as a JSON object: its keys have always been answered sorted,
+    /// which the struct's field order is not.
+    pub config: Value,
+    pub created_at: Millis,
+    pub id: String,
+    pub service_id: ServiceId,
+    pub slug: String,
+    pub updated_at: Millis,
+}
+
+impl From<&Monitor> for MonitorAnswer {
+    fn from(m: &Monitor) -> Self {
+        Self {
+            // A struct of strings and numbers always converts.
+            config: serde_json::to_value(&m.config).unwrap_or(Value::Null),
+            created_at: m.created_at,
+            id: m.id.clone(),
+            service_id: m.service_id.clone(),
+            slug: m.slug.clone(),
+            updated_at: m.updated_at,
+        }
+    }
 }
 
 async fn list(
     State(state): State<AppState>,
     principal: Principal,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DataList<MonitorAnswer>>, ApiError> {
     principal.require(Role::Viewer)?;
     let monitors = state.store.list_monitors(&principal.org_id).await?;
-    Ok(Json(
-        json!({"data": monitors.iter().map(monitor_json).collect::<Vec<_>>()}),
-    ))
+    Ok(Json(DataList::new(
+        monitors.iter().map(MonitorAnswer::from).collect(),
+    )))
 }
 
 #[derive(Deserialize)]
@@ -57,7 +74,7 @@ async fn upsert(
     State(state): State<AppState>,
     principal: Principal,
     ApiJson(request): ApiJson<UpsertMonitor>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<MonitorAnswer>, ApiError> {
     principal.require(Role::Admin)?;
     let slug = request.slug.trim();
     if slug.is_empty() || slug.len() > 128 {
@@ -80,7 +97,7 @@ async fn upsert(
             state.clock.now_ms(),
         )
         .await?;
-    Ok(Json(monitor_json(&m)))
+    Ok(Json(MonitorAnswer::from(&m)))
 }
 
 async fn remove(

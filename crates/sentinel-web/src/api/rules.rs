@@ -1,7 +1,7 @@
 //! `/api/v1/alert-rules`: an organization's alert rules as data (kind, params, severity,
 //! enabled, channels). A rule's kind must have an evaluator and its params must suit it.
 
-use super::ApiJson;
+use super::{ApiJson, DataList};
 use crate::auth::Principal;
 use crate::{ApiError, AppState};
 use axum::extract::{Path, State};
@@ -9,11 +9,12 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use sentinel_core::alerting::{AlertSeverity, RuleEngine};
+use sentinel_core::clock::Millis;
 use sentinel_core::id::OrgId;
 use sentinel_core::role::Role;
 use sentinel_store::alerts::{AlertRule, AlertRulePatch, NewAlertRule};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -24,18 +25,34 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-pub fn rule_json(rule: &AlertRule) -> Value {
-    json!({
-        "id": rule.id,
-        "name": rule.name,
-        "kind": rule.kind,
-        "params": rule.params,
-        "severity": rule.severity.as_str(),
-        "enabled": rule.enabled,
-        "channel_ids": rule.channel_ids,
-        "created_at": rule.created_at,
-        "updated_at": rule.updated_at,
-    })
+/// A rule as answered. Fields are in the order the answer has always had (alphabetical).
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleAnswer {
+    pub channel_ids: Vec<String>,
+    pub created_at: Millis,
+    pub enabled: bool,
+    pub id: String,
+    pub kind: String,
+    pub name: String,
+    pub params: Value,
+    pub severity: AlertSeverity,
+    pub updated_at: Millis,
+}
+
+impl From<&AlertRule> for RuleAnswer {
+    fn from(rule: &AlertRule) -> Self {
+        Self {
+            channel_ids: rule.channel_ids.clone(),
+            created_at: rule.created_at,
+            enabled: rule.enabled,
+            id: rule.id.clone(),
+            kind: rule.kind.clone(),
+            name: rule.name.clone(),
+            params: rule.params.clone(),
+            severity: rule.severity,
+            updated_at: rule.updated_at,
+        }
+    }
 }
 
 /// Reads a severity name (the API and the dashboard).
@@ -59,7 +76,10 @@ pub(crate) async fn check_channels(
     ids: &[String],
 ) -> Result<(), ApiError> {
     let known = state.store.list_channels(org).await?;
-    match ids.iter().find(|id| !known.iter().any(|c| &c.id == *id)) {
+    match ids
+        .iter()
+        .find(|id| !known.iter().any(|c| c.id.as_str() == id.as_str()))
+    {
         Some(id) => Err(ApiError::bad_request(format!("no such channel: {id}"))),
         None => Ok(()),
     }
@@ -77,12 +97,12 @@ pub(crate) fn check_name(name: &str) -> Result<String, ApiError> {
 async fn list(
     State(state): State<AppState>,
     principal: Principal,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DataList<RuleAnswer>>, ApiError> {
     principal.require(Role::Viewer)?;
     let rules = state.store.list_alert_rules(&principal.org_id).await?;
-    Ok(Json(
-        json!({"data": rules.iter().map(rule_json).collect::<Vec<_>>()}),
-    ))
+    Ok(Json(DataList::new(
+        rules.iter().map(RuleAnswer::from).collect(),
+    )))
 }
 
 #[derive(Deserialize)]
@@ -100,7 +120,7 @@ struct CreateRule {
 }
 
 fn empty_object() -> Value {
-    json!({})
+    Value::Object(serde_json::Map::new())
 }
 
 fn yes() -> bool {
@@ -111,7 +131,7 @@ async fn create(
     State(state): State<AppState>,
     principal: Principal,
     ApiJson(request): ApiJson<CreateRule>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<RuleAnswer>), ApiError> {
     principal.require(Role::Admin)?;
     let name = check_name(&request.name)?;
     validate(&request.kind, &request.params)?;
@@ -131,21 +151,21 @@ async fn create(
             state.clock.now_ms(),
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(rule_json(&rule))))
+    Ok((StatusCode::CREATED, Json(RuleAnswer::from(&rule))))
 }
 
 async fn show(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<RuleAnswer>, ApiError> {
     principal.require(Role::Viewer)?;
     let rule = state
         .store
         .get_alert_rule(&principal.org_id, &id)
         .await?
         .ok_or_else(|| ApiError::not_found("no such alert rule"))?;
-    Ok(Json(rule_json(&rule)))
+    Ok(Json(RuleAnswer::from(&rule)))
 }
 
 #[derive(Deserialize)]
@@ -163,7 +183,7 @@ async fn update(
     principal: Principal,
     Path(id): Path<String>,
     ApiJson(request): ApiJson<UpdateRule>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<RuleAnswer>, ApiError> {
     principal.require(Role::Admin)?;
     let stored = state
         .store
@@ -188,7 +208,7 @@ async fn update(
         .update_alert_rule(&principal.org_id, &id, &patch, state.clock.now_ms())
         .await?
         .ok_or_else(|| ApiError::not_found("no such alert rule"))?;
-    Ok(Json(rule_json(&rule)))
+    Ok(Json(RuleAnswer::from(&rule)))
 }
 
 async fn remove(

@@ -2,19 +2,19 @@
 //!
 //! Settings changed here take effect on the next event: ingest reads them from the store.
 
-use super::ApiJson;
+use super::{ApiJson, DataList};
 use crate::auth::{tokens, Principal};
 use crate::{ApiError, AppState};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use sentinel_core::id::ServiceId;
+use sentinel_core::clock::Millis;
+use sentinel_core::id::{ServiceId, ServiceKeyId};
 use sentinel_core::incident::{ErrorClass, ErrorClassFilter};
 use sentinel_core::role::Role;
 use sentinel_store::tenancy::{NewService, Service, ServiceKey, ServicePatch};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -43,47 +43,80 @@ pub fn build_dsn(public_url: &str, public_key: &str, number: i64) -> String {
     )
 }
 
-pub fn service_json(service: &Service) -> Value {
-    json!({
-        "id": service.id,
-        "number": service.number,
-        "name": service.name,
-        "platform": service.platform,
-        "enabled": service.enabled,
-        // `as_str` names (client_4xx, server_5xx, …), the same words the filter is
-        // written with in requests.
-        "error_class_filter": service
-            .error_class_filter
-            .classes()
-            .iter()
-            .map(|c| c.as_str())
-            .collect::<Vec<_>>(),
-        "min_occurrences": service.min_occurrences,
-        "created_at": service.created_at,
-    })
+/// A service as answered; `dsn` only in the answer that created it (the first key's).
+/// Fields here and below are in the order the answer has always had (alphabetical).
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceAnswer {
+    pub created_at: Millis,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dsn: Option<String>,
+    pub enabled: bool,
+    /// `as_str` names (client_4xx, server_5xx, …), the same words the filter is written
+    /// with in requests.
+    pub error_class_filter: Vec<&'static str>,
+    pub id: ServiceId,
+    pub min_occurrences: i64,
+    pub name: String,
+    pub number: i64,
+    pub platform: String,
 }
 
-fn key_json(public_url: &str, service: &Service, key: &ServiceKey) -> Value {
-    json!({
-        "id": key.id,
-        "label": key.label,
-        "public_key": key.public_key,
-        "dsn": build_dsn(public_url, &key.public_key, service.number),
-        "rate_limit_per_minute": key.rate_limit_per_minute,
-        "created_at": key.created_at,
-        "revoked_at": key.revoked_at,
-    })
+impl From<&Service> for ServiceAnswer {
+    fn from(service: &Service) -> Self {
+        Self {
+            created_at: service.created_at,
+            dsn: None,
+            enabled: service.enabled,
+            error_class_filter: service
+                .error_class_filter
+                .classes()
+                .iter()
+                .map(|c| c.as_str())
+                .collect(),
+            id: service.id.clone(),
+            min_occurrences: service.min_occurrences,
+            name: service.name.clone(),
+            number: service.number,
+            platform: service.platform.clone(),
+        }
+    }
+}
+
+/// A DSN key of a service.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceKeyAnswer {
+    pub created_at: Millis,
+    pub dsn: String,
+    pub id: ServiceKeyId,
+    pub label: String,
+    pub public_key: String,
+    pub rate_limit_per_minute: Option<i64>,
+    pub revoked_at: Option<Millis>,
+}
+
+impl ServiceKeyAnswer {
+    fn new(public_url: &str, service: &Service, key: &ServiceKey) -> Self {
+        Self {
+            created_at: key.created_at,
+            dsn: build_dsn(public_url, &key.public_key, service.number),
+            id: key.id.clone(),
+            label: key.label.clone(),
+            public_key: key.public_key.clone(),
+            rate_limit_per_minute: key.rate_limit_per_minute,
+            revoked_at: key.revoked_at,
+        }
+    }
 }
 
 async fn list(
     State(state): State<AppState>,
     principal: Principal,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DataList<ServiceAnswer>>, ApiError> {
     principal.require(Role::Viewer)?;
     let services = state.store.list_services(&principal.org_id).await?;
-    Ok(Json(
-        json!({"data": services.iter().map(service_json).collect::<Vec<_>>()}),
-    ))
+    Ok(Json(DataList::new(
+        services.iter().map(ServiceAnswer::from).collect(),
+    )))
 }
 
 #[derive(Deserialize)]
@@ -99,7 +132,7 @@ async fn create(
     State(state): State<AppState>,
     principal: Principal,
     ApiJson(request): ApiJson<CreateService>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<ServiceAnswer>), ApiError> {
     principal.require(Role::Admin)?;
     let name = request.name.trim();
     if name.is_empty() || name.len() > 100 {
@@ -128,12 +161,14 @@ async fn create(
         )
         .await?;
     tracing::info!(service = %service.id, number = service.number, org = %principal.org_id, "service created");
-    let mut body = service_json(&service);
-    body["dsn"] = Value::String(build_dsn(
-        &state.settings.public_url,
-        &key.public_key,
-        service.number,
-    ));
+    let body = ServiceAnswer {
+        dsn: Some(build_dsn(
+            &state.settings.public_url,
+            &key.public_key,
+            service.number,
+        )),
+        ..ServiceAnswer::from(&service)
+    };
     Ok((StatusCode::CREATED, Json(body)))
 }
 
@@ -149,10 +184,10 @@ async fn show(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ServiceAnswer>, ApiError> {
     principal.require(Role::Viewer)?;
     let service = find(&state, &principal, id).await?;
-    Ok(Json(service_json(&service)))
+    Ok(Json(ServiceAnswer::from(&service)))
 }
 
 #[derive(Deserialize)]
@@ -171,7 +206,7 @@ async fn update(
     principal: Principal,
     Path(id): Path<String>,
     ApiJson(request): ApiJson<UpdateService>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ServiceAnswer>, ApiError> {
     principal.require(Role::Admin)?;
     if let Some(n) = request.min_occurrences {
         if !(1..=1_000_000).contains(&n) {
@@ -206,14 +241,14 @@ async fn update(
         .await?
         .ok_or_else(|| ApiError::not_found("no such service"))?;
     tracing::info!(service = %service.id, org = %principal.org_id, "service settings changed");
-    Ok(Json(service_json(&service)))
+    Ok(Json(ServiceAnswer::from(&service)))
 }
 
 async fn keys(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DataList<ServiceKeyAnswer>>, ApiError> {
     principal.require(Role::Member)?;
     let service = find(&state, &principal, id).await?;
     let keys = state
@@ -221,9 +256,11 @@ async fn keys(
         .list_service_keys(&principal.org_id, &service.id)
         .await?;
     let public_url = &state.settings.public_url;
-    Ok(Json(json!({
-        "data": keys.iter().map(|k| key_json(public_url, &service, k)).collect::<Vec<_>>()
-    })))
+    Ok(Json(DataList::new(
+        keys.iter()
+            .map(|k| ServiceKeyAnswer::new(public_url, &service, k))
+            .collect(),
+    )))
 }
 
 #[cfg(test)]

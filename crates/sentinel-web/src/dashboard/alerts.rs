@@ -147,7 +147,7 @@ pub async fn list(
         .list_channels(org)
         .await?
         .into_iter()
-        .map(|c| (c.id, c.name))
+        .map(|c| (c.id.into_string(), c.name))
         .collect();
     let emails: HashMap<String, String> = state
         .store

@@ -5,16 +5,15 @@
 
 use super::viewer::{Layout, Viewer};
 use super::{render, PageError};
-use crate::api::channels::{check, check_name, queue_test};
+use crate::api::channels::{check, check_name, parse, queue_test};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use sentinel_core::id::JobId;
+use sentinel_core::id::{ChannelId, JobId};
 use sentinel_core::role::Role;
-use sentinel_jobs::kinds::channels::masked_config;
 use sentinel_jobs::kinds::{ChannelTestPayload, CHANNEL_TEST_KIND};
 use sentinel_store::alerts::{ChannelPatch, NewChannel};
 use sentinel_store::jobs::JobStatus;
@@ -128,8 +127,8 @@ async fn channels_page(
 ) -> Result<Response, PageError> {
     let channels = state.store.list_channels(&viewer.org.id).await?;
     if let (Some(tested), Some(job)) = (&params.tested, &params.job) {
-        if let Some(channel) = channels.iter().find(|c| &c.id == tested) {
-            notice = test_notice(state, viewer, &channel.name, &channel.id, job)
+        if let Some(channel) = channels.iter().find(|c| c.id.as_str() == tested) {
+            notice = test_notice(state, viewer, &channel.name, channel.id.as_str(), job)
                 .await?
                 .or(notice);
         }
@@ -142,11 +141,11 @@ async fn channels_page(
         .into_iter()
         .map(|c| {
             let mut target = Vec::new();
-            target_lines("", &masked_config(&c.kind, &c.config), &mut target);
+            target_lines("", &c.config.masked(), &mut target);
             ChannelView {
-                id: c.id,
+                kind: c.kind().to_string(),
+                id: c.id.into_string(),
                 name: c.name,
-                kind: c.kind,
                 enabled: c.enabled,
                 target,
             }
@@ -256,7 +255,8 @@ pub async fn create(
     viewer.require(Role::Admin)?;
     let checked = config_of(&form).and_then(|config| {
         let name = check_name(&form.name).map_err(|e| e.message)?;
-        check(&state, &form.kind, &config).map_err(|e| e.message)?;
+        let config = parse(&form.kind, config).map_err(|e| e.message)?;
+        check(&state, &config).map_err(|e| e.message)?;
         Ok((name, config))
     });
     let (name, config) = match checked {
@@ -275,14 +275,13 @@ pub async fn create(
             &viewer.org.id,
             &NewChannel {
                 name,
-                kind: form.kind,
                 config,
                 enabled: true,
             },
             state.clock.now_ms(),
         )
         .await?;
-    tracing::info!(channel = %channel.id, kind = %channel.kind, user = %viewer.user.id, "channel created from the dashboard");
+    tracing::info!(channel = %channel.id, kind = channel.kind(), user = %viewer.user.id, "channel created from the dashboard");
     Ok(Redirect::to("/settings/channels").into_response())
 }
 
@@ -299,7 +298,7 @@ pub struct EnableForm {
 pub async fn set_enabled(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(id): Path<String>,
+    Path(id): Path<ChannelId>,
     Form(form): Form<EnableForm>,
 ) -> Result<Response, PageError> {
     viewer.check_csrf(&form.csrf)?;
@@ -321,7 +320,7 @@ pub async fn set_enabled(
 pub async fn delete(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(id): Path<String>,
+    Path(id): Path<ChannelId>,
     Form(form): Form<super::login::CsrfOnly>,
 ) -> Result<Response, PageError> {
     viewer.check_csrf(form.token())?;
@@ -338,7 +337,7 @@ pub async fn delete(
 pub async fn send_test(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(id): Path<String>,
+    Path(id): Path<ChannelId>,
     Form(form): Form<super::login::CsrfOnly>,
 ) -> Result<Response, PageError> {
     viewer.check_csrf(form.token())?;
@@ -350,7 +349,7 @@ pub async fn send_test(
         .ok_or_else(|| PageError::NotFound("no such channel".into()))?;
     let job = queue_test(&state, &viewer.org.id, &channel).await?;
     let mut query = url::form_urlencoded::Serializer::new(String::new());
-    query.append_pair("tested", &channel.id);
+    query.append_pair("tested", channel.id.as_str());
     if let Some(job) = &job {
         query.append_pair("job", job.as_str());
     }

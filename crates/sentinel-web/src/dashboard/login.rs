@@ -6,17 +6,15 @@
 
 use super::viewer::{is_local_path, Viewer};
 use super::{render, PageError};
-use crate::auth::session::SESSION_COOKIE;
-use crate::auth::{password, tokens};
+use crate::auth::session::{self, cookie_value, with_cookie};
+use crate::auth::tokens;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::header::{COOKIE, SET_COOKIE};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use cookie::{Cookie, SameSite};
-use sentinel_store::tenancy::{Membership, NewSession, User};
 use serde::Deserialize;
 
 /// The cookie holding the login form's double-submit token.
@@ -104,17 +102,7 @@ pub async fn submit(
         "/incidents".to_string()
     };
     let email = form.email.trim().to_lowercase();
-    let user = state.store.find_user_by_email(&email).await?;
-    let hash = user
-        .as_ref()
-        .map_or(password::decoy_hash().to_string(), |u| {
-            u.password_hash.clone()
-        });
-    let candidate = form.password;
-    // Argon2 takes tens of milliseconds of CPU: keep it off the async workers.
-    let matches = tokio::task::spawn_blocking(move || password::verify_password(&candidate, &hash))
-        .await
-        .unwrap_or(false);
+    let user = session::check_credentials(&state, &email, form.password).await?;
     let refused = |state: &AppState, message: &str| {
         login_page(
             state,
@@ -124,57 +112,24 @@ pub async fn submit(
             StatusCode::UNAUTHORIZED,
         )
     };
-    let user = match user {
-        Some(user) if matches => user,
-        _ => return refused(&state, "Wrong e-mail or password."),
+    let Some(user) = user else {
+        return refused(&state, "Wrong e-mail or password.");
     };
     let memberships = state.store.list_organizations_for_user(&user.id).await?;
     let Some(membership) = memberships.into_iter().next() else {
         return refused(&state, "This account belongs to no organization.");
     };
-    let cookie = start_session(&state, &user, &membership).await?;
+    let started = session::start_session(&state, &user.id, &membership.organization.id).await?;
     tracing::info!(user = %user.id, org = %membership.organization.id, "logged in to the dashboard");
     let response = Redirect::to(&next).into_response();
     let cleared = Cookie::build((LOGIN_CSRF_COOKIE, ""))
         .path("/login")
         .max_age(cookie::time::Duration::ZERO)
         .build();
-    Ok(with_cookie(with_cookie(response, &cookie), &cleared))
-}
-
-/// Creates a session of `user` in the organization of `membership` and returns its cookie.
-async fn start_session(
-    state: &AppState,
-    user: &User,
-    membership: &Membership,
-) -> Result<Cookie<'static>, PageError> {
-    let now = state.clock.now_ms();
-    let secret = tokens::random_token();
-    let ttl_ms = state.settings.session_ttl_ms;
-    state
-        .store
-        .create_session(
-            &NewSession {
-                id_hash: tokens::sha256_hex(&secret),
-                user_id: user.id.clone(),
-                org_id: membership.organization.id.clone(),
-                csrf_token: tokens::random_token(),
-                expires_at: now.saturating_add(ttl_ms),
-            },
-            now,
-        )
-        .await?;
-    Ok(session_cookie(state, secret, ttl_ms))
-}
-
-fn session_cookie(state: &AppState, value: String, ttl_ms: i64) -> Cookie<'static> {
-    Cookie::build((SESSION_COOKIE, value))
-        .path("/")
-        .http_only(true)
-        .secure(state.settings.secure_cookies)
-        .same_site(SameSite::Lax)
-        .max_age(cookie::time::Duration::milliseconds(ttl_ms))
-        .build()
+    Ok(with_cookie(
+        with_cookie(response, &started.cookie),
+        &cleared,
+    ))
 }
 
 /// A form that carries nothing but its CSRF token.
@@ -198,10 +153,9 @@ pub async fn logout(
 ) -> Result<Response, PageError> {
     viewer.check_csrf(&form.csrf)?;
     state.store.delete_session(&viewer.session_hash).await?;
-    let expired = session_cookie(&state, String::new(), 0);
     Ok(with_cookie(
         Redirect::to("/login").into_response(),
-        &expired,
+        &session::expired_session_cookie(&state),
     ))
 }
 
@@ -225,28 +179,11 @@ pub async fn switch_org(
         .iter()
         .find(|m| m.organization.slug == form.org)
         .ok_or_else(|| PageError::Forbidden("you are not a member of that organization".into()))?;
-    let cookie = start_session(&state, &viewer.user, membership).await?;
+    let started =
+        session::start_session(&state, &viewer.user.id, &membership.organization.id).await?;
     state.store.delete_session(&viewer.session_hash).await?;
     Ok(with_cookie(
         Redirect::to("/incidents").into_response(),
-        &cookie,
+        &started.cookie,
     ))
-}
-
-fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(Cookie::split_parse)
-        .filter_map(Result::ok)
-        .find(|cookie| cookie.name() == name)
-        .map(|cookie| cookie.value().to_string())
-}
-
-pub(super) fn with_cookie(mut response: Response, cookie: &Cookie<'_>) -> Response {
-    if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
-        response.headers_mut().append(SET_COOKIE, value);
-    }
-    response
 }

@@ -77,9 +77,9 @@ async fn rules_page(
         channels
             .iter()
             .map(|c| Check {
-                value: c.id.clone(),
-                label: format!("{} ({})", c.name, c.kind),
-                checked: chosen.contains(&c.id),
+                value: c.id.as_str().to_string(),
+                label: format!("{} ({})", c.name, c.kind()),
+                checked: chosen.iter().any(|id| id == c.id.as_str()),
             })
             .collect()
     };
@@ -115,7 +115,7 @@ async fn rules_page(
             } else {
                 channels
                     .iter()
-                    .filter(|c| rule.channel_ids.contains(&c.id))
+                    .filter(|c| rule.channel_ids.iter().any(|id| id == c.id.as_str()))
                     .map(|c| c.name.clone())
                     .collect::<Vec<_>>()
                     .join(", ")

@@ -242,7 +242,7 @@ impl From<crate::ApiError> for PageError {
             ErrorCode::Forbidden | ErrorCode::Unauthorized => PageError::Forbidden(err.message),
             ErrorCode::Conflict => PageError::Conflict(err.message),
             ErrorCode::Unavailable | ErrorCode::RateLimited => PageError::Unavailable(err.message),
-            ErrorCode::Internal => PageError::Internal(err.message),
+            ErrorCode::Internal => PageError::Internal(err.log_text().to_string()),
             ErrorCode::BadRequest
             | ErrorCode::PayloadTooLarge
             | ErrorCode::UnsupportedMediaType => PageError::BadRequest(err.message),

@@ -276,8 +276,8 @@ impl WriterTask {
             self.depth.fetch_sub(batch.len(), Ordering::Relaxed);
             let started = Instant::now();
             let requests = batch.len() as u64;
-            self.commit_batch(batch).await;
-            let busy = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+            // Counted before the batch is committed: the commit answers the waiting handlers,
+            // and a client that got its answer must already see its batch in `/metrics`.
             self.counters.batches.fetch_add(1, Ordering::Relaxed);
             self.counters
                 .requests
@@ -285,6 +285,8 @@ impl WriterTask {
             self.counters
                 .events
                 .fetch_add(events as u64, Ordering::Relaxed);
+            self.commit_batch(batch).await;
+            let busy = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
             self.counters.busy_micros.fetch_add(busy, Ordering::Relaxed);
         }
         tracing::debug!("ingest writer stopped");

@@ -6,6 +6,7 @@
 use super::{fixture, NOW};
 use axum::http::StatusCode;
 use sentinel_core::alerting::{signals, RuleEngine, Signal};
+use sentinel_core::channel::ChannelConfig;
 use sentinel_core::clock::{ManualClock, SharedClock};
 use sentinel_core::id::OrgId;
 use sentinel_jobs::kinds::fire_signal;
@@ -55,8 +56,11 @@ async fn alerts_are_listed_and_acknowledged_by_members(store: Store) {
             &f.org_a,
             &NewChannel {
                 name: "ops hook".into(),
-                kind: "webhook".into(),
-                config: json!({"url": "https://hooks.example.test/in", "secret": "0123456789abcdef"}),
+                config: ChannelConfig::from_parts(
+                    "webhook",
+                    json!({"url": "https://hooks.example.test/in", "secret": "0123456789abcdef"}),
+                )
+                .unwrap(),
                 enabled: true,
             },
             NOW,
@@ -330,7 +334,7 @@ async fn channels_are_created_masked_and_tested(store: Store) {
     assert_eq!(channels.len(), 4);
     let hook = channels
         .iter()
-        .find(|c| c.kind == "webhook")
+        .find(|c| c.kind() == "webhook")
         .unwrap()
         .id
         .clone();
@@ -431,8 +435,11 @@ async fn channels_are_created_masked_and_tested(store: Store) {
             &f.org_b,
             &NewChannel {
                 name: "globex pager".into(),
-                kind: "pagerduty".into(),
-                config: json!({"routing_key": "globexkey0123456789abcdef012345"}),
+                config: ChannelConfig::from_parts(
+                    "pagerduty",
+                    json!({"routing_key": "globexkey0123456789abcdef012345"}),
+                )
+                .unwrap(),
                 enabled: true,
             },
             NOW,
@@ -478,8 +485,11 @@ async fn rules_are_edited_and_refused_thresholds_save_nothing(store: Store) {
             &f.org_a,
             &NewChannel {
                 name: "on call".into(),
-                kind: "pagerduty".into(),
-                config: json!({"routing_key": "pdkey0123456789abcdef0123456789z"}),
+                config: ChannelConfig::from_parts(
+                    "pagerduty",
+                    json!({"routing_key": "pdkey0123456789abcdef0123456789z"}),
+                )
+                .unwrap(),
                 enabled: true,
             },
             NOW,
@@ -521,7 +531,7 @@ async fn rules_are_edited_and_refused_thresholds_save_nothing(store: Store) {
                 ("enabled", "1"),
                 ("count", "20"),
                 ("window_minutes", "10"),
-                ("channel", &channel.id),
+                ("channel", channel.id.as_str()),
             ],
         )
         .await;
@@ -533,7 +543,7 @@ async fn rules_are_edited_and_refused_thresholds_save_nothing(store: Store) {
         .unwrap()
         .unwrap();
     assert_eq!(stored.params, json!({"count": 20, "window_minutes": 10}));
-    assert_eq!(stored.channel_ids, vec![channel.id.clone()]);
+    assert_eq!(stored.channel_ids, vec![channel.id.as_str().to_string()]);
     assert_eq!(stored.severity.as_str(), "critical");
     let page = f.get("/settings/rules", Some(&alice)).await;
     assert!(page.html.contains("value=\"20\"") && page.html.contains("value=\"10\""));
