@@ -69,6 +69,11 @@ impl HttpTransport {
         &self.clock
     }
 
+    /// The pooled client, for clients (GitHub) that read whole answers themselves.
+    pub(crate) fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
     /// POSTs a JSON body and classifies the answer. Transport failures become `Retry`.
     pub(crate) async fn post_json(
         &self,

@@ -6,10 +6,14 @@
 //! permanent failure. Deciding when to retry is the delivery job's business; this crate only
 //! classifies. The HTTP clients share one [`HttpTransport`] (connection pool, timeouts,
 //! no redirects, the injected clock).
+//!
+//! [`github`] is the other kind of client: it reads code facts (commits, pull requests) from
+//! GitHub's REST API as a GitHub App, and its errors say when or whether to retry.
 
 pub mod channel;
 pub mod email;
 pub mod error;
+pub mod github;
 pub mod http;
 pub mod notification;
 pub mod outcome;
