@@ -1,0 +1,24 @@
+//! Reading repositories with the git CLI.
+//!
+//! A local clone's history becomes [`sentinel_core::code::Commit`] values: [`Repo::log`]
+//! spawns one `git log -p` and parses its output as it arrives, oldest commit first, so a
+//! history of any length is read in bounded memory. [`Repo`] also answers the small questions
+//! a scan needs first: which GitHub repository the clone belongs to, its default branch, and
+//! what a revision names.
+
+mod command;
+mod error;
+mod header;
+mod lines;
+mod parser;
+mod patch;
+mod quote;
+mod remote;
+mod repo;
+mod stream;
+
+pub use error::GitError;
+pub use parser::{Limits, LogParser};
+pub use remote::full_name_from_url;
+pub use repo::{LogOptions, Repo};
+pub use stream::CommitStream;
