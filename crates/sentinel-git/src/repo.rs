@@ -106,8 +106,8 @@ impl Repo {
             Some(0) => Ok(Some(
                 String::from_utf8_lossy(&out.stdout).trim().to_string(),
             )),
-            // 1: not a symbolic ref; 128: no such ref.
-            Some(1 | 128) => Ok(None),
+            // Not a symbolic ref, or no such ref.
+            Some(1) => Ok(None),
             _ => Err(failed(&cmd, &out)),
         }
     }
@@ -140,7 +140,7 @@ impl Repo {
             Some(0) => Ok(Some(
                 String::from_utf8_lossy(&out.stdout).trim().to_string(),
             )),
-            Some(1 | 128) => Ok(None),
+            Some(1) => Ok(None),
             _ => Err(failed(&cmd, &out)),
         }
     }
