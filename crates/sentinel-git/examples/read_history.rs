@@ -30,5 +30,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "elapsed: {seconds:.2} s, {:.0} commits/s",
         commits as f64 / seconds.max(1e-9)
     );
+    // The reader's own peak memory (git's is its own process); Linux only.
+    if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
+        if let Some(hwm) = status.lines().find(|l| l.starts_with("VmHWM:")) {
+            println!(
+                "reader peak RSS: {}",
+                hwm.trim_start_matches("VmHWM:").trim()
+            );
+        }
+    }
     Ok(())
 }
