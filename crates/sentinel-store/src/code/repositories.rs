@@ -32,6 +32,27 @@ pub struct RepositorySettings {
     pub risk_patterns: Vec<RiskPattern>,
 }
 
+impl RepositorySettings {
+    /// The attribution rules' form of the risk patterns; fails on a pattern that does not
+    /// compile (the API checks them before they are stored).
+    pub fn risk_rules(
+        &self,
+    ) -> Result<sentinel_core::attribution::RiskRules, sentinel_core::attribution::RiskRulesError>
+    {
+        sentinel_core::attribution::RiskRules::new(sentinel_core::attribution::RiskSettings {
+            patterns: self
+                .risk_patterns
+                .iter()
+                .map(|p| sentinel_core::attribution::RiskPattern {
+                    pattern: p.pattern.clone(),
+                    tier: p.tier,
+                })
+                .collect(),
+            default_tier: None,
+        })
+    }
+}
+
 /// A watched repository.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Repository {
