@@ -13,6 +13,7 @@ pub mod ingest;
 pub mod metrics;
 pub mod request_id;
 pub mod state;
+pub mod webhooks;
 
 pub use error::{ApiError, ErrorCode};
 pub use state::AppState;
@@ -28,6 +29,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::incidents::routes())
         .merge(api::events::routes())
         .merge(ingest::routes())
+        .merge(webhooks::routes())
         .merge(dashboard::routes());
     // Applied after every route is merged, so all responses are counted; the request id
     // layer is outermost, so every answer (and every logged failure) carries one.

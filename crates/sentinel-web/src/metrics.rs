@@ -91,6 +91,9 @@ pub struct Metrics {
     pub ingest_rejected: LabeledCounter,
     /// Events waiting in the ingest writer's queue.
     pub writer_queue_depth: Gauge,
+    /// GitHub webhook deliveries, by outcome (`accepted`, `duplicate`, `ignored`, `forged`,
+    /// `malformed`, …).
+    pub github_deliveries: LabeledCounter,
 }
 
 impl Metrics {
@@ -106,6 +109,11 @@ impl Metrics {
     /// An ingest request was refused for `reason` (a short snake_case word).
     pub fn ingest_rejected(&self, reason: &str) {
         self.ingest_rejected.inc_by(reason, 1);
+    }
+
+    /// A GitHub delivery was answered with `outcome`.
+    pub fn github_delivery(&self, outcome: &str) {
+        self.github_deliveries.inc_by(outcome, 1);
     }
 
     pub fn set_writer_queue_depth(&self, n: usize) {
@@ -179,6 +187,20 @@ impl Metrics {
             None,
             self.writer_queue_depth.get(),
         );
+        family(
+            &mut out,
+            "sentinel_github_deliveries_total",
+            "counter",
+            "GitHub webhook deliveries answered, by outcome.",
+        );
+        for (outcome, n) in self.github_deliveries.snapshot() {
+            sample(
+                &mut out,
+                "sentinel_github_deliveries_total",
+                Some(("outcome", &outcome)),
+                n,
+            );
+        }
         out
     }
 }

@@ -3,6 +3,7 @@
 use crate::ingest::writer::{IngestWriter, WriterOptions};
 use crate::ingest::IngestState;
 use crate::metrics::Metrics;
+use crate::webhooks::WebhookSecrets;
 use sentinel_core::clock::SharedClock;
 use sentinel_store::Store;
 use std::sync::Arc;
@@ -51,6 +52,8 @@ pub struct WebSettings {
     /// `http://127.0.0.1` as secure, so this only needs turning off for plain HTTP on
     /// another host name.
     pub secure_cookies: bool,
+    /// The secrets GitHub signs webhook deliveries with; none refuses every delivery.
+    pub github_webhook_secrets: WebhookSecrets,
 }
 
 impl Default for WebSettings {
@@ -59,6 +62,7 @@ impl Default for WebSettings {
             public_url: "http://127.0.0.1:8080".to_string(),
             session_ttl_ms: 14 * 24 * 60 * 60 * 1000,
             secure_cookies: true,
+            github_webhook_secrets: WebhookSecrets::default(),
         }
     }
 }
