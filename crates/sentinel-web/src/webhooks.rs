@@ -101,16 +101,18 @@ async fn receive(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<DeliveryAnswer, Refusal> {
-    let github = GithubHeaders::from_lookup(|name| {
-        headers.get(name).and_then(|value| value.to_str().ok())
-    })
-    .map_err(|e| ("malformed", ApiError::bad_request(e.to_string())))?;
+    let github =
+        GithubHeaders::from_lookup(|name| headers.get(name).and_then(|value| value.to_str().ok()))
+            .map_err(|e| ("malformed", ApiError::bad_request(e.to_string())))?;
     let raw = axum::body::to_bytes(body, MAX_DELIVERY_BYTES)
         .await
         .map_err(|_| {
             (
                 "too_large",
-                ApiError::new(crate::ErrorCode::PayloadTooLarge, "delivery larger than 25 MB"),
+                ApiError::new(
+                    crate::ErrorCode::PayloadTooLarge,
+                    "delivery larger than 25 MB",
+                ),
             )
         })?;
     verify_signature(
@@ -143,8 +145,12 @@ async fn receive(
             .and_then(|installation| installation.org_id),
         None => None,
     };
-    let payload = zstd::bulk::compress(&raw, STORED_LEVEL)
-        .map_err(|e| ("internal", ApiError::internal(format!("compress delivery: {e}"))))?;
+    let payload = zstd::bulk::compress(&raw, STORED_LEVEL).map_err(|e| {
+        (
+            "internal",
+            ApiError::internal(format!("compress delivery: {e}")),
+        )
+    })?;
     let job = NewJob::with_payload(
         GITHUB_DELIVERY_KIND,
         &GithubDeliveryPayload {

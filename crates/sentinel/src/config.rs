@@ -38,6 +38,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub bootstrap: BootstrapConfig,
     pub retention: RetentionConfig,
+    pub github: GithubConfig,
 }
 
 impl Default for Config {
@@ -50,6 +51,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             bootstrap: BootstrapConfig::default(),
             retention: RetentionConfig::default(),
+            github: GithubConfig::default(),
         }
     }
 }
@@ -65,6 +67,47 @@ pub struct RetentionConfig {
 impl Default for RetentionConfig {
     fn default() -> Self {
         Self { event_days: 90 }
+    }
+}
+
+/// The GitHub side: the webhook secret deliveries are signed with, and the App that reads
+/// commits through the REST API when a repository has no local clone.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GithubConfig {
+    /// The webhook secret set on the App (or repository hook). Without one every delivery
+    /// is refused with 401.
+    pub webhook_secret: Option<SecretString>,
+    /// The secret being rotated away from, accepted too until it is removed.
+    pub previous_webhook_secret: Option<SecretString>,
+    /// The App's id; with `private_key_path`, commits are read through the REST API.
+    pub app_id: Option<u64>,
+    /// The App's private key, as GitHub's PEM download.
+    pub private_key_path: Option<PathBuf>,
+    /// The REST API's base (GitHub Enterprise Server, or a stand-in).
+    pub api_url: String,
+}
+
+impl Default for GithubConfig {
+    fn default() -> Self {
+        Self {
+            webhook_secret: None,
+            previous_webhook_secret: None,
+            app_id: None,
+            private_key_path: None,
+            api_url: "https://api.github.com".to_string(),
+        }
+    }
+}
+
+impl GithubConfig {
+    /// The secrets deliveries may be signed with, newest first.
+    pub fn webhook_secrets(&self) -> Vec<Vec<u8>> {
+        [&self.webhook_secret, &self.previous_webhook_secret]
+            .into_iter()
+            .flatten()
+            .map(|secret| secret.expose_secret().as_bytes().to_vec())
+            .collect()
     }
 }
 

@@ -10,11 +10,16 @@ use crate::config::{describe_database, Config};
 use crate::worker::{Worker, WorkerSettings};
 use anyhow::Context as _;
 use sentinel_core::clock::SharedClock;
+use sentinel_integrations::github::{GithubApp, GithubClient};
+use sentinel_integrations::{HttpOptions, HttpTransport};
+use sentinel_jobs::code::CommitReader;
 use sentinel_jobs::retention::RetentionPolicy;
 use sentinel_store::{Store, StoreError};
 use sentinel_web::state::WebSettings;
+use sentinel_web::webhooks::WebhookSecrets;
 use sentinel_web::AppState;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -60,6 +65,7 @@ pub async fn start(config: Config, clock: SharedClock) -> anyhow::Result<Running
             .unwrap_or(i64::MAX / 3_600_000)
             .saturating_mul(3_600_000),
         secure_cookies: config.auth.secure_cookies,
+        github_webhook_secrets: WebhookSecrets::new(config.github.webhook_secrets()),
     };
     let app = AppState::new(store.clone(), clock.clone(), settings);
     let role = config.server.role;
@@ -80,6 +86,9 @@ pub async fn start(config: Config, clock: SharedClock) -> anyhow::Result<Running
                 event_days: config.retention.event_days,
             },
             public_url: public_url.clone(),
+            commits: CommitReader {
+                github: github_client(&config, clock.clone())?,
+            },
         };
         Some(Worker::start(
             store.clone(),
@@ -117,6 +126,25 @@ pub async fn start(config: Config, clock: SharedClock) -> anyhow::Result<Running
         worker,
         grace: Duration::from_secs(config.server.shutdown_timeout_secs),
     })
+}
+
+/// The GitHub App client when `[github]` names an App; `None` reads local clones only.
+fn github_client(config: &Config, clock: SharedClock) -> anyhow::Result<Option<Arc<GithubClient>>> {
+    let github = &config.github;
+    let (app_id, key_path) = match (github.app_id, &github.private_key_path) {
+        (None, None) => return Ok(None),
+        (Some(id), Some(path)) => (id, path),
+        _ => anyhow::bail!(
+            "github.app_id and github.private_key_path are set together or not at all"
+        ),
+    };
+    let pem = std::fs::read_to_string(key_path)
+        .with_context(|| format!("cannot read the GitHub App key {}", key_path.display()))?;
+    let app = GithubApp::with_api_base(app_id, &pem.into(), &github.api_url)
+        .context("the GitHub App configuration")?;
+    let transport =
+        HttpTransport::new(&HttpOptions::default(), clock).context("the HTTP client for GitHub")?;
+    Ok(Some(Arc::new(GithubClient::new(app, transport))))
 }
 
 /// Opens and migrates the configured store, turning failures into messages an operator

@@ -61,6 +61,8 @@ pub struct WorkerSettings {
     pub retention: RetentionPolicy,
     /// The base URL for links in notifications.
     pub public_url: String,
+    /// Reads commits for attribution: local clones, and GitHub when an App is configured.
+    pub commits: sentinel_jobs::code::CommitReader,
 }
 
 impl Worker {
@@ -74,6 +76,12 @@ impl Worker {
     ) -> Self {
         let mut runtime = JobRuntime::new(store.clone(), clock.clone(), RuntimeConfig::default());
         register_job_kinds(&mut runtime, &store, settings.retention);
+        sentinel_jobs::code::register(
+            &mut runtime,
+            sentinel_jobs::code::CodeDeps {
+                reader: settings.commits,
+            },
+        );
         match sentinel_jobs::kinds::AlertDeps::standard(store.clone(), clock, settings.public_url) {
             Ok(deps) => sentinel_jobs::kinds::register(&mut runtime, deps),
             Err(err) => tracing::error!(error = %err, "alert deliveries cannot run"),

@@ -197,7 +197,10 @@ async fn claim_for_only_org(
     let [only] = orgs.as_slice() else {
         return Ok(None);
     };
-    match store.claim_installation(installation_id, &only.id, now).await {
+    match store
+        .claim_installation(installation_id, &only.id, now)
+        .await
+    {
         Ok(claimed) => Ok(claimed.org_id),
         Err(sentinel_store::code::ClaimInstallationError::Store(err)) => Err(err.into()),
         Err(_) => Ok(None),
@@ -249,7 +252,9 @@ async fn record_events(
         .into_iter()
         .map(|event| NewCodeEvent::new(event, Some(delivery_id.to_owned())))
         .collect();
-    store.insert_code_events(org, &repo.id, &events, now).await?;
+    store
+        .insert_code_events(org, &repo.id, &events, now)
+        .await?;
     Ok(())
 }
 

@@ -19,7 +19,7 @@ pub enum ReadCommit {
 }
 
 /// Reads commits for the attribution job.
-#[derive(Clone, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct CommitReader {
     /// `None` when no GitHub App is configured: only local clones can be read.
     pub github: Option<Arc<GithubClient>>,
@@ -65,8 +65,7 @@ impl CommitReader {
     ) -> Result<ReadCommit, JobError> {
         let (Some(github), Some(installation)) = (&self.github, repository.installation_id) else {
             return Ok(ReadCommit::Unavailable(
-                "no local clone, and the repository is not reachable through the GitHub App"
-                    .into(),
+                "no local clone, and the repository is not reachable through the GitHub App".into(),
             ));
         };
         let installation = u64::try_from(installation)

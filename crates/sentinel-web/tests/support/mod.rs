@@ -51,6 +51,13 @@ impl TestResponse {
 
 impl TestApp {
     pub async fn new(test: TestStore) -> Self {
+        Self::with_settings(test, sentinel_web::state::WebSettings::default()).await
+    }
+
+    pub async fn with_settings(
+        test: TestStore,
+        settings: sentinel_web::state::WebSettings,
+    ) -> Self {
         let store = test.store.clone();
         let clock = ManualClock::new(NOW);
         let shared: SharedClock = Arc::new(clock.clone());
@@ -80,11 +87,7 @@ impl TestApp {
             .create_service_key(&org.id, &service.id, &public_key, None, NOW)
             .await
             .unwrap();
-        let state = AppState::new(
-            store.clone(),
-            shared,
-            sentinel_web::state::WebSettings::default(),
-        );
+        let state = AppState::new(store.clone(), shared, settings);
         let router = sentinel_web::router(state);
         Self {
             router,
@@ -283,6 +286,7 @@ pub fn encode(encoding: &str, plain: &[u8]) -> (&'static str, Vec<u8>) {
 }
 
 /// One test per backend for each `async fn name(app: TestApp)`.
+#[allow(unused_macros)]
 macro_rules! app_tests {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -311,4 +315,5 @@ macro_rules! app_tests {
         }
     };
 }
+#[allow(unused_imports)]
 pub(crate) use app_tests;
