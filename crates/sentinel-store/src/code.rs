@@ -21,7 +21,8 @@ mod repositories;
 mod rows;
 
 pub use commits::{
-    CommitOverride, CommitStatus, PendingCommit, StoredCommit, StoredFileAttribution,
+    CommitOverride, CommitStatus, CommitSummary, FileRisk, PendingCommit, StoredCommit,
+    StoredFileAttribution,
 };
 pub use cursor::{InvalidCursor, ListError};
 pub use deliveries::{DeliveryOutcome, DeliveryStatus, NewDelivery, StoredDelivery};
