@@ -28,7 +28,9 @@ pub use cursor::{InvalidCursor, ListError};
 pub use deliveries::{DeliveryOutcome, DeliveryStatus, NewDelivery, StoredDelivery};
 pub use events::{CodeEventFilter, NewCodeEvent, StoredCodeEvent};
 pub use installations::{ClaimInstallationError, GithubInstallation, InstallationUpsert};
-pub use overview::{HighRiskFile, OverviewDay, RepositoryOverview, ToolCount};
+pub use overview::{
+    HighRiskFile, OverviewDay, PathCount, RepositoryOverview, ToolCount, RANGE_SCAN_LIMIT,
+};
 pub use repositories::{
     GithubRepository, NewRepository, Repository, RepositoryPatch, RepositorySettings, RiskPattern,
 };

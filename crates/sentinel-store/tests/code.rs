@@ -242,7 +242,7 @@ mod rows {
     };
     use sentinel_store::code::{
         CodeEventFilter, CommitOverride, CommitStatus, DeliveryOutcome, DeliveryStatus, FileRisk,
-        NewCodeEvent, NewDelivery, PendingCommit,
+        NewCodeEvent, NewDelivery, PathCount, PendingCommit,
     };
     use sentinel_store::jobs::NewJob;
 
@@ -769,6 +769,58 @@ mod rows {
             .await
             .unwrap();
         assert_eq!(first_day.commits, 2);
+        // A range ending one millisecond after the first commit, and one starting just after.
+        let first_ms = store
+            .repository_overview(&org, &repo, T0, T0 + 1)
+            .await
+            .unwrap();
+        assert_eq!(first_ms.commits, 1);
+        assert_eq!(first_ms.high_risk_files, 1);
+        let after = store
+            .repository_overview(&org, &repo, T0 + 1, T0 + 60_000)
+            .await
+            .unwrap();
+        assert_eq!(after.commits, 0);
+        // Both ways of counting high-risk paths agree, over every range.
+        for (from, to) in [
+            (T0, T0 + 2 * day),
+            (T0, T0 + 1),
+            (T0 + 1, T0 + 60_000),
+            (0, T0 + 9 * day),
+        ] {
+            let mut counts = Vec::new();
+            for how in [
+                None,
+                Some(PathCount::OverRange),
+                Some(PathCount::PathByPath),
+            ] {
+                counts.push(
+                    store
+                        .count_high_risk_paths(&org, &repo, from, to, how)
+                        .await
+                        .unwrap(),
+                );
+            }
+            assert!(
+                counts.iter().all(|c| *c == counts[0]),
+                "{from}..{to}: {counts:?}"
+            );
+        }
+        assert_eq!(
+            store
+                .count_high_risk_paths(&org, &repo, 0, T0 + 9 * day, Some(PathCount::PathByPath))
+                .await
+                .unwrap(),
+            1
+        );
+        let other = create_org(&store).await;
+        assert_eq!(
+            store
+                .count_high_risk_paths(&other, &repo, 0, T0 + 9 * day, Some(PathCount::PathByPath))
+                .await
+                .unwrap(),
+            0
+        );
 
         let files = store
             .list_high_risk_files(&org, &repo, None, 50)
@@ -778,6 +830,57 @@ mod rows {
         assert_eq!(files.items[0].latest.path, "src/auth/login.rs");
         assert_eq!(files.items[0].latest.sha, "2".repeat(40));
         assert_eq!(files.items[0].changes, 2);
+
+        // Three AI commits on distinct high-risk paths, a day apart; a path changed twice.
+        let trailer = "x\n\nCo-Authored-By: Claude <noreply@anthropic.com>";
+        let spread = [
+            commit(
+                &"a1".repeat(20),
+                T0 + 10 * day,
+                trailer,
+                &[("src/auth/a.rs", 1), ("src/billing/b.rs", 1)],
+            ),
+            commit(
+                &"a2".repeat(20),
+                T0 + 11 * day,
+                trailer,
+                &[("src/auth/a.rs", 1), ("docs/n.md", 1)],
+            ),
+            commit(
+                &"a3".repeat(20),
+                T0 + 12 * day,
+                trailer,
+                &[("src/billing/c.rs", 1)],
+            ),
+        ];
+        let attributions: Vec<_> = spread
+            .iter()
+            .map(|c| attribute(c, &AttributionContext::default(), &RiskRules::default()))
+            .collect();
+        let batch: Vec<_> = spread.iter().zip(attributions.iter()).collect();
+        store
+            .record_attributions(&org, &repo, &batch, T0)
+            .await
+            .unwrap();
+        for (from, to, expected) in [
+            (T0 + 10 * day, T0 + 11 * day, 2),
+            (T0 + 11 * day, T0 + 12 * day, 1),
+            (T0 + 10 * day, T0 + 13 * day, 3),
+            (T0 + 12 * day + 1, T0 + 13 * day, 0),
+            (0, T0 + 13 * day, 4),
+        ] {
+            for how in [
+                Some(PathCount::OverRange),
+                Some(PathCount::PathByPath),
+                None,
+            ] {
+                let counted = store
+                    .count_high_risk_paths(&org, &repo, from, to, how)
+                    .await
+                    .unwrap();
+                assert_eq!(counted, expected, "{how:?} over {from}..{to}");
+            }
+        }
     }
 }
 
