@@ -10,16 +10,9 @@ ALTER TABLE commits ADD COLUMN override_note TEXT;
 -- commit or file row); with it, and with the constant conditions made the indexes' own, the
 -- reads never leave the indexes. `risk_tier` is repeated as a column because SQLite does not
 -- count a partial index as covering when the query's `IN` term names a column it lacks.
--- The overview groups its commits by UTC day: the day (the very expression its queries
--- name) leads the range, so the days come out of the index already grouped.
 DROP INDEX commits_overview;
-CREATE INDEX commits_overview ON commits(repository_id, org_id, (authored_at / 86400000),
-    authored_at, ai_confidence, lines_added, ai_lines_added, tool)
-    WHERE status = 'attributed' AND is_merge = FALSE;
--- The tools seen: the AI commits alone, in tool order, so counting them needs no sort.
-CREATE INDEX commits_tools ON commits(repository_id, org_id, tool, authored_at)
-    WHERE status = 'attributed' AND is_merge = FALSE AND tool IS NOT NULL
-    AND ai_confidence >= 0.5;
+CREATE INDEX commits_overview ON commits(repository_id, org_id, authored_at, ai_confidence,
+    lines_added, ai_lines_added, tool) WHERE status = 'attributed' AND is_merge = FALSE;
 
 DROP INDEX code_attribution_high_risk;
 CREATE INDEX code_attribution_high_risk ON code_attribution(repository_id, org_id, path,
