@@ -13,12 +13,14 @@ mod lines;
 mod parser;
 mod patch;
 mod quote;
+mod range;
 mod remote;
 mod repo;
 mod stream;
 
 pub use error::GitError;
 pub use parser::{Limits, LogParser};
+pub use range::CommitRange;
 pub use remote::full_name_from_url;
 pub use repo::{LogOptions, Repo};
 pub use stream::CommitStream;

@@ -1,6 +1,6 @@
 //! The code side's storage: GitHub App installations, repositories, webhook deliveries,
 //! the append-only code-event feed, commits and their per-file attribution. The tables for
-//! all of them are in migration 0015.
+//! all of them are in migration 0015; what each deploy shipped in 0016.
 //!
 //! Like the rest of the store, every method on tenant-owned rows takes the organization it
 //! acts for. The exceptions are the lookups that find the organization in the first place:
@@ -14,6 +14,7 @@
 mod commits;
 mod cursor;
 mod deliveries;
+mod deploys;
 mod events;
 mod installations;
 mod overview;
@@ -25,6 +26,7 @@ pub use commits::{
 };
 pub use cursor::{InvalidCursor, ListError};
 pub use deliveries::{DeliveryOutcome, DeliveryStatus, NewDelivery, StoredDelivery};
+pub use deploys::{DeployRange, DeployRangeSource, ShippingDeploy};
 pub use events::{CodeEventFilter, NewCodeEvent, StoredCodeEvent};
 pub use installations::{ClaimInstallationError, GithubInstallation, InstallationUpsert};
 pub use overview::{HighRiskFile, OverviewDay, RepositoryOverview, ToolCount};
