@@ -6,6 +6,7 @@
 //! a scan needs first: which GitHub repository the clone belongs to, its default branch, and
 //! what a revision names.
 
+mod blame;
 mod command;
 mod error;
 mod header;
@@ -18,6 +19,7 @@ mod remote;
 mod repo;
 mod stream;
 
+pub use blame::BlamedLine;
 pub use error::GitError;
 pub use parser::{Limits, LogParser};
 pub use range::CommitRange;
