@@ -8,6 +8,7 @@
 
 mod attribution_types;
 mod events;
+pub mod mapping;
 
 pub use attribution_types::{
     AiTool, AttributionMethod, CommitAttribution, FileAttribution, RiskTier, Signal, UnknownValue,
