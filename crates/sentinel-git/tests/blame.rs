@@ -53,21 +53,28 @@ fn scene() -> Scene {
 fn the_commit_current_at_a_moment_is_the_newest_not_after_it() {
     let s = scene();
     let repo = Repo::open(s.repo.path()).expect("open");
-    assert_eq!(repo.commit_at("HEAD", NOON_UTC_MS).unwrap(), Some(s.first.clone()));
+    assert_eq!(
+        repo.commit_at("HEAD", NOON_UTC_MS).unwrap(),
+        Some(s.first.clone())
+    );
     // 12:30Z is the second commit's moment, whatever zone it was written in.
     assert_eq!(
         repo.commit_at("HEAD", NOON_UTC_MS + HOUR_MS / 2).unwrap(),
         Some(s.second.clone())
     );
     assert_eq!(
-        repo.commit_at("HEAD", NOON_UTC_MS + HOUR_MS / 2 - 1_000).unwrap(),
+        repo.commit_at("HEAD", NOON_UTC_MS + HOUR_MS / 2 - 1_000)
+            .unwrap(),
         Some(s.first.clone())
     );
     assert_eq!(
         repo.commit_at("HEAD", NOON_UTC_MS + 3 * HOUR_MS).unwrap(),
         Some(s.third.clone())
     );
-    assert_eq!(repo.commit_at("HEAD", NOON_UTC_MS - 2 * HOUR_MS).unwrap(), None);
+    assert_eq!(
+        repo.commit_at("HEAD", NOON_UTC_MS - 2 * HOUR_MS).unwrap(),
+        None
+    );
 }
 
 #[test]
@@ -79,7 +86,10 @@ fn blame_names_the_commit_that_last_changed_the_line() {
     let line1 = repo.blame_line("HEAD", "app/users.py", 1).unwrap().unwrap();
     assert_eq!(line1.sha, s.first);
     // Before the change, line 2 was the first commit's.
-    let before = repo.blame_line(&s.first, "app/users.py", 2).unwrap().unwrap();
+    let before = repo
+        .blame_line(&s.first, "app/users.py", 2)
+        .unwrap()
+        .unwrap();
     assert_eq!(before.sha, s.first);
     assert_eq!(repo.blame_line("HEAD", "app/users.py", 99).unwrap(), None);
     assert_eq!(repo.blame_line("HEAD", "app/missing.py", 1).unwrap(), None);
@@ -94,7 +104,10 @@ fn blame_names_the_commit_that_last_changed_the_line() {
 fn files_and_last_changes_are_read_at_a_revision() {
     let s = scene();
     let repo = Repo::open(s.repo.path()).expect("open");
-    assert_eq!(repo.files_at("HEAD").unwrap(), vec!["app/users.py", "lib/util.py"]);
+    assert_eq!(
+        repo.files_at("HEAD").unwrap(),
+        vec!["app/users.py", "lib/util.py"]
+    );
     assert_eq!(repo.files_at(&s.first).unwrap(), vec!["app/users.py"]);
     assert_eq!(
         repo.last_change("HEAD", "app/users.py").unwrap(),

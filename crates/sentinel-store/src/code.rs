@@ -1,6 +1,6 @@
 //! The code side's storage: GitHub App installations, repositories, webhook deliveries,
 //! the append-only code-event feed, commits and their per-file attribution. The tables for
-//! all of them are in migration 0015; what each deploy shipped in 0016.
+//! all of them are in migration 0015; what each deploy shipped in 0016; code mappings and incidents' suspect commits in 0018.
 //!
 //! Like the rest of the store, every method on tenant-owned rows takes the organization it
 //! acts for. The exceptions are the lookups that find the organization in the first place:
@@ -17,9 +17,11 @@ mod deliveries;
 mod deploys;
 mod events;
 mod installations;
+mod mappings;
 mod overview;
 mod repositories;
 mod rows;
+mod suspects;
 
 pub use commits::{
     CommitOverride, CommitStatus, PendingCommit, StoredCommit, StoredFileAttribution,
@@ -29,10 +31,12 @@ pub use deliveries::{DeliveryOutcome, DeliveryStatus, NewDelivery, StoredDeliver
 pub use deploys::{DeployRange, DeployRangeSource, ShippingDeploy};
 pub use events::{CodeEventFilter, NewCodeEvent, StoredCodeEvent};
 pub use installations::{ClaimInstallationError, GithubInstallation, InstallationUpsert};
+pub use mappings::{CodeMapping, NewCodeMapping};
 pub use overview::{HighRiskFile, OverviewDay, RepositoryOverview, ToolCount};
 pub use repositories::{
     GithubRepository, NewRepository, Repository, RepositoryPatch, RepositorySettings, RiskPattern,
 };
+pub use suspects::IncidentSuspect;
 
 /// The confidence from which an attribution counts as AI-written.
 pub const AI_CONFIDENCE_THRESHOLD: f64 = 0.5;

@@ -87,12 +87,18 @@ pub fn normalize_frame_path(raw: &str) -> String {
     }
     // `webpack:///./src/x.ts`, `app:///x.js`, `file:///srv/x.py`, `webpack://name/./src/x.ts`.
     if let Some((scheme, rest)) = path.split_once("://") {
-        if !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        if !scheme.is_empty()
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
             let rest = if scheme == "file" || rest.starts_with('/') {
                 rest.to_owned()
             } else {
                 // A host-like first component (webpack's bundle name) is not a directory.
-                rest.split_once('/').map(|(_, r)| r.to_owned()).unwrap_or_default()
+                rest.split_once('/')
+                    .map(|(_, r)| r.to_owned())
+                    .unwrap_or_default()
             };
             path = rest;
         }
@@ -124,7 +130,11 @@ fn join(root: &str, rest: &str) -> String {
 }
 
 /// The repository file a frame's path names, or `None` when it maps nowhere.
-pub fn resolve_frame_path(raw: &str, mappings: &[PathMapping], files: &RepoFiles) -> Option<String> {
+pub fn resolve_frame_path(
+    raw: &str,
+    mappings: &[PathMapping],
+    files: &RepoFiles,
+) -> Option<String> {
     let path = normalize_frame_path(raw);
     if path.is_empty() {
         return None;
@@ -156,12 +166,7 @@ pub fn resolve_frame_path(raw: &str, mappings: &[PathMapping], files: &RepoFiles
 /// The frames worth blaming, the one that raised first: the main exception's in-app frames
 /// (all frames not marked as library code when the SDK marked none in-app).
 pub fn frames_top_first(event: &Event) -> Vec<&Frame> {
-    let Some(exception) = event
-        .exceptions
-        .iter()
-        .rev()
-        .find(|e| !e.frames.is_empty())
-    else {
+    let Some(exception) = event.exceptions.iter().rev().find(|e| !e.frames.is_empty()) else {
         return Vec::new();
     };
     let any_in_app = exception.frames.iter().any(|f| f.in_app == Some(true));
@@ -210,11 +215,26 @@ mod tests {
 
     #[test]
     fn paths_lose_schemes_dots_and_queries() {
-        assert_eq!(normalize_frame_path("webpack:///./src/cart.ts"), "/src/cart.ts");
-        assert_eq!(normalize_frame_path("webpack://shop/./src/cart.ts"), "src/cart.ts");
-        assert_eq!(normalize_frame_path("app:///dist/server.js?v=3"), "/dist/server.js");
-        assert_eq!(normalize_frame_path("file:///srv/app/x.py"), "/srv/app/x.py");
-        assert_eq!(normalize_frame_path("C:\\build\\src\\main.rs"), "/build/src/main.rs");
+        assert_eq!(
+            normalize_frame_path("webpack:///./src/cart.ts"),
+            "/src/cart.ts"
+        );
+        assert_eq!(
+            normalize_frame_path("webpack://shop/./src/cart.ts"),
+            "src/cart.ts"
+        );
+        assert_eq!(
+            normalize_frame_path("app:///dist/server.js?v=3"),
+            "/dist/server.js"
+        );
+        assert_eq!(
+            normalize_frame_path("file:///srv/app/x.py"),
+            "/srv/app/x.py"
+        );
+        assert_eq!(
+            normalize_frame_path("C:\\build\\src\\main.rs"),
+            "/build/src/main.rs"
+        );
         assert_eq!(normalize_frame_path("./app//users.py"), "app/users.py");
     }
 
@@ -242,7 +262,10 @@ mod tests {
             source_root: "x".into(),
         }];
         let files = RepoFiles::new(["x/p/main.rs", "main.rs"].map(String::from));
-        assert_eq!(resolve_frame_path("/srv/app/main.rs", &partial, &files), None);
+        assert_eq!(
+            resolve_frame_path("/srv/app/main.rs", &partial, &files),
+            None
+        );
     }
 
     #[test]
@@ -261,7 +284,10 @@ mod tests {
         );
         // Two files end in src/index.js and nothing more is shared: no guess.
         assert_eq!(resolve_frame_path("/opt/src/index.js", &[], &files()), None);
-        assert_eq!(resolve_frame_path("/usr/lib/python3/json/decoder.py", &[], &files()), None);
+        assert_eq!(
+            resolve_frame_path("/usr/lib/python3/json/decoder.py", &[], &files()),
+            None
+        );
         assert_eq!(resolve_frame_path("", &[], &files()), None);
     }
 
