@@ -1,5 +1,6 @@
 //! The suspect-commit questions on a history built with git: the commit current at a moment
 //! (in another time zone than UTC), a tree's files, the blame of one line, a file's last change.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 
