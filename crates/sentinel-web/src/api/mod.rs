@@ -6,6 +6,7 @@
 
 pub mod alerts;
 pub mod channels;
+pub mod code_mappings;
 pub mod detections;
 pub mod events;
 pub mod incidents;
@@ -48,6 +49,7 @@ pub fn routes() -> Router<AppState> {
         .merge(detections::routes())
         .merge(monitors::routes())
         .merge(repositories::routes())
+        .merge(code_mappings::routes())
 }
 
 /// A JSON request body whose rejection is an [`ApiError`] (400 with the usual body).
