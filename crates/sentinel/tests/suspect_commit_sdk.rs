@@ -1,12 +1,14 @@
 //! End to end: the official `sentry` crate reports a panic to a real `sentinel serve`; the
 //! autopsy job blames the panicking line in a clone the test builds with git — this very
 //! file, committed first without the bug by a human and then with it by an AI-assisted
-//! commit — and the incident carries that commit with its attribution.
+//! commit — and the incident carries that commit with its attribution, which raises the
+//! AI-attribution alert.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
 use common::{eventually, open_store, org_of_key, ServerProcess};
+use sentinel_store::alerts::AlertFilter;
 use sentinel_store::code::{NewCodeMapping, NewRepository};
 use sentinel_store::incidents::IncidentQuery;
 use std::path::Path;
@@ -193,4 +195,25 @@ async fn a_panic_reported_by_the_sdk_gets_the_commit_that_wrote_its_line() {
     assert_eq!(suspect.author_email.as_deref(), Some("bo@example.com"));
     assert_eq!(suspect.tool.as_deref(), Some("claude"), "{suspect:#?}");
     assert!(suspect.ai_confidence.unwrap() >= 0.9, "{suspect:#?}");
+
+    // The AI-written suspect raises the default incident_ai_attributed rule's alert.
+    let alert = eventually(Duration::from_secs(20), "the AI-attribution alert", || {
+        let (store, org) = (store.clone(), org.clone());
+        async move {
+            let filter = AlertFilter {
+                rule_kind: Some("incident_ai_attributed".into()),
+                ..AlertFilter::default()
+            };
+            store
+                .list_alerts(&org, &filter)
+                .await
+                .unwrap()
+                .into_iter()
+                .next()
+        }
+    })
+    .await;
+    assert_eq!(alert.incident_id.as_deref(), Some(incident.id.as_str()));
+    assert!(alert.summary.contains(&ai_commit[..7]), "{}", alert.summary);
+    assert!(alert.summary.contains("claude"), "{}", alert.summary);
 }

@@ -5,11 +5,13 @@
 use super::locate::{locate, revision_for, FrameRef, Located};
 use super::{AutopsyDeps, AutopsyPayload};
 use crate::code::{attribute_and_record, ReadCommit};
+use crate::kinds::AI_ATTRIBUTED_KIND;
 use crate::{JobContext, JobError};
 use sentinel_core::clock::Millis;
 use sentinel_core::code::mapping::{frame_path, frames_top_first, PathMapping};
 use sentinel_core::id::{IncidentId, OrgId};
 use sentinel_store::code::{CommitStatus, IncidentSuspect, Repository};
+use sentinel_store::jobs::NewJob;
 use sentinel_store::{Store, StoreError};
 
 /// What the search concluded.
@@ -28,6 +30,20 @@ pub(super) async fn run_autopsy_start(deps: &AutopsyDeps, ctx: JobContext) -> Re
         SuspectOutcome::Found(suspect) => {
             tracing::info!(incident = %incident, sha = %suspect.sha, reason = %suspect.reason,
                 ai_confidence = suspect.ai_confidence, "suspect commit found");
+            // Attributed at all: the alert rules decide whether it is AI enough to alert.
+            if suspect.ai_confidence.is_some() {
+                let job = NewJob::with_payload(
+                    AI_ATTRIBUTED_KIND,
+                    &AutopsyPayload {
+                        incident_id: incident.as_str().to_owned(),
+                        org_id: org.as_str().to_owned(),
+                    },
+                )
+                .map_err(|e| JobError::permanent(e.to_string()))?
+                .org(org.clone())
+                .dedup_key(format!("{AI_ATTRIBUTED_KIND}:{incident}:{}", suspect.sha));
+                ctx.store.enqueue(&job, ctx.now_ms()).await?;
+            }
         }
         SuspectOutcome::NotFound(why) => {
             tracing::info!(incident = %incident, %why, "no suspect commit");
