@@ -106,7 +106,11 @@ impl OtlpRefusal {
             _ => code::INVALID_ARGUMENT,
         };
         if matches!(error.code, ErrorCode::Internal | ErrorCode::Unavailable) {
-            tracing::warn!(code = error.code.as_str(), cause = error.log_text(), "OTLP export not stored");
+            tracing::warn!(
+                code = error.code.as_str(),
+                cause = error.log_text(),
+                "OTLP export not stored"
+            );
         }
         let body = response::status(encoding, grpc, &error.message);
         let mut answer = encoded(error.code.status(), encoding, body);
@@ -178,25 +182,23 @@ async fn accept(
     let (request, rejected) = rows(state, &target, batch, received_at).await?;
     let events = request.events.len() as u64;
     if events > 1 {
-        admit(ingest, &target, u32::try_from(events - 1).unwrap_or(u32::MAX))?;
+        admit(
+            ingest,
+            &target,
+            u32::try_from(events - 1).unwrap_or(u32::MAX),
+        )?;
     }
     ingest.writer.submit(request).await.map_err(write_refusal)?;
     Ok(Accepted { events, rejected })
 }
 
 /// Takes `n` events from the key's rate limit.
-fn admit(
-    ingest: &super::IngestState,
-    target: &IngestTarget,
-    n: u32,
-) -> Result<(), OtlpRefusal> {
+fn admit(ingest: &super::IngestState, target: &IngestTarget, n: u32) -> Result<(), OtlpRefusal> {
     match ingest.targets.admit(target, n) {
         Admission::Admitted => Ok(()),
-        Admission::Limited { retry_after_secs } => Err(ApiError::rate_limited(
-            retry_after_secs,
-            "rate limited (key_quota)",
-        )
-        .into()),
+        Admission::Limited { retry_after_secs } => {
+            Err(ApiError::rate_limited(retry_after_secs, "rate limited (key_quota)").into())
+        }
     }
 }
 
@@ -252,8 +254,14 @@ fn prepare_row(
     received_at: i64,
     identity: EventIdentity,
 ) -> Result<sentinel_store::incidents::NewEvent, OtlpRefusal> {
-    prepare_event_as(service, &state.ingest.scrubber, event, received_at, identity)
-        .map_err(|e| ApiError::internal(e.to_string()).into())
+    prepare_event_as(
+        service,
+        &state.ingest.scrubber,
+        event,
+        received_at,
+        identity,
+    )
+    .map_err(|e| ApiError::internal(e.to_string()).into())
 }
 
 /// The key from `authorization: Bearer …`, `sentinel-key`, or a Sentry-style
@@ -306,7 +314,9 @@ fn write_refusal(err: WriteError) -> OtlpRefusal {
     match err {
         WriteError::QueueFull => ApiError::rate_limited(1, "the ingest queue is full"),
         WriteError::Stopped => ApiError::unavailable("the server is shutting down"),
-        WriteError::Unavailable(msg) => ApiError::unavailable(format!("storage unavailable: {msg}")),
+        WriteError::Unavailable(msg) => {
+            ApiError::unavailable(format!("storage unavailable: {msg}"))
+        }
         WriteError::Failed(msg) => ApiError::internal(format!("storage failed: {msg}")),
     }
     .into()
@@ -319,7 +329,10 @@ mod tests {
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();
         for (name, value) in pairs {
-            map.insert(*name, HeaderValue::from_str(value).unwrap_or(HeaderValue::from_static("")));
+            map.insert(
+                *name,
+                HeaderValue::from_str(value).unwrap_or(HeaderValue::from_static("")),
+            );
         }
         map
     }
@@ -331,12 +344,19 @@ mod tests {
             vec![("authorization", format!("Bearer {key}"))],
             vec![("authorization", format!("bearer  {key} "))],
             vec![("sentinel-key", key.to_string())],
-            vec![("x-sentry-auth", format!("Sentry sentry_key={key}, sentry_version=7"))],
+            vec![(
+                "x-sentry-auth",
+                format!("Sentry sentry_key={key}, sentry_version=7"),
+            )],
             vec![("authorization", format!("Sentry sentry_key={key}"))],
         ] {
             let pairs: Vec<(&'static str, &str)> =
                 pairs.iter().map(|(n, v)| (*n, v.as_str())).collect();
-            assert_eq!(request_key(&headers(&pairs)).as_deref(), Some(key), "{pairs:?}");
+            assert_eq!(
+                request_key(&headers(&pairs)).as_deref(),
+                Some(key),
+                "{pairs:?}"
+            );
         }
         assert_eq!(request_key(&headers(&[("authorization", "Bearer ")])), None);
         assert_eq!(request_key(&HeaderMap::new()), None);
