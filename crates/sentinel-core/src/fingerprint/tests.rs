@@ -213,8 +213,16 @@ fn trace_event_ids_are_one_per_trace_and_incident() {
     let id = trace_event_id(trace, &a);
     assert_eq!(id.len(), 32);
     assert!(id.bytes().all(|c| c.is_ascii_hexdigit()));
-    assert_eq!(id, trace_event_id(trace, &a), "the same failure in one trace");
-    assert_ne!(id, trace_event_id(trace, &b), "another incident in the trace");
+    assert_eq!(
+        id,
+        trace_event_id(trace, &a),
+        "the same failure in one trace"
+    );
+    assert_ne!(
+        id,
+        trace_event_id(trace, &b),
+        "another incident in the trace"
+    );
     assert_ne!(
         id,
         trace_event_id("00000000000000000000000000000001", &a),
