@@ -429,7 +429,38 @@ async fn service_names_pick_services_of_the_keys_organization(app: TestApp) {
     assert_eq!(decoded.partial_success.unwrap().rejected_spans, 1);
 }
 
+async fn a_locked_database_answers_503_and_the_retry_counts_once(app: TestApp) {
+    let body = export(
+        "shop",
+        vec![with_exception(server_span(9, 9, 500), "OSError", "disk")],
+    );
+    let Some(lock) = app.lock_database().await else {
+        return; // only SQLite has a whole-database write lock to hold
+    };
+    let response = post(&app, "/v1/traces", body.clone(), "application/x-protobuf").await;
+    assert!(
+        response.status == StatusCode::SERVICE_UNAVAILABLE
+            || response.status == StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        response.status
+    );
+    assert!(response.header("retry-after").is_some());
+    let status = sentinel_ingest::otlp::response::Status::decode(response.body.as_slice()).unwrap();
+    assert_eq!(status.code, 14);
+    drop(lock);
+    assert_eq!(
+        app.incident_count().await,
+        0,
+        "nothing stored without a 200"
+    );
+    // The exporter retries the same export: stored now, once.
+    let retried = post(&app, "/v1/traces", body, PROTOBUF).await;
+    assert_eq!(retried.status, StatusCode::OK);
+    assert_eq!(app.incidents().await[0].occurrence_count, 1);
+}
+
 support::app_tests!(
+    a_locked_database_answers_503_and_the_retry_counts_once,
     answers_200_with_an_export_response_in_the_request_encoding,
     refuses_keys_bodies_and_sizes_as_otlp_says,
     rate_limits_answer_429_before_the_body_is_decoded,

@@ -163,9 +163,16 @@ async fn accept(
     let content_encoding = headers
         .get(header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok());
-    let decoded =
-        decode_body(content_encoding, &raw, MAX_OTLP_DECOMPRESSED).map_err(decode_refusal)?;
-    drop(raw);
+    // An uncompressed body is read where it is, not copied.
+    let is_identity = content_encoding.is_none_or(|e| e.trim().eq_ignore_ascii_case("identity"));
+    let decoded = if is_identity {
+        raw
+    } else {
+        let decoded =
+            decode_body(content_encoding, &raw, MAX_OTLP_DECOMPRESSED).map_err(decode_refusal)?;
+        drop(raw);
+        bytes::Bytes::from(decoded)
+    };
     let received_at = state.clock.now_ms();
     let batch = match signal {
         Signal::Traces => read_traces(&decoded, encoding, received_at),
