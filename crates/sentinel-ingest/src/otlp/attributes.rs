@@ -56,7 +56,7 @@ impl<'a> Attributes<'a> {
     }
 
     /// All attributes as a JSON object, for the event's contexts.
-    pub fn to_json(&self) -> Map<String, Value> {
+    pub fn to_json(self) -> Map<String, Value> {
         self.0
             .iter()
             .map(|kv| (kv.key.clone(), any_json(kv.value.as_ref(), 0)))

@@ -53,23 +53,21 @@ pub fn success(
     match signal {
         Signal::Traces => {
             let response = ExportTraceServiceResponse {
-                partial_success: (rejected > 0 || !error_message.is_empty()).then(|| {
-                    ExportTracePartialSuccess {
-                        rejected_spans: rejected_count,
-                        error_message,
-                    }
-                }),
+                partial_success: Some(ExportTracePartialSuccess {
+                    rejected_spans: rejected_count,
+                    error_message,
+                })
+                .filter(|p| p.rejected_spans > 0 || !p.error_message.is_empty()),
             };
             encode(encoding, &response)
         }
         Signal::Logs => {
             let response = ExportLogsServiceResponse {
-                partial_success: (rejected > 0 || !error_message.is_empty()).then(|| {
-                    ExportLogsPartialSuccess {
-                        rejected_log_records: rejected_count,
-                        error_message,
-                    }
-                }),
+                partial_success: Some(ExportLogsPartialSuccess {
+                    rejected_log_records: rejected_count,
+                    error_message,
+                })
+                .filter(|p| p.rejected_log_records > 0 || !p.error_message.is_empty()),
             };
             encode(encoding, &response)
         }

@@ -91,6 +91,7 @@ fn is_library_module(module: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::super::parse_stack_trace;
 
     /// A Spring controller's failure as `printStackTrace` writes it.

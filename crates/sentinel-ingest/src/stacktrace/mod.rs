@@ -34,13 +34,16 @@ pub struct ParsedTrace {
     pub frames: Vec<Frame>,
 }
 
+/// One runtime family's reader: `None` when it recognises no frame of the trace.
+type FamilyParser = fn(&[&str]) -> Option<ParsedTrace>;
+
 /// Frames beyond this many are not read.
 const MAX_TEXT_FRAMES: usize = 250;
 
 /// Parses a textual stack trace. Never fails: an unrecognised trace gives no frames.
 pub fn parse_stack_trace(text: &str) -> ParsedTrace {
     let lines: Vec<&str> = text.lines().collect();
-    let families: [fn(&[&str]) -> Option<ParsedTrace>; 6] = [
+    let families: [FamilyParser; 6] = [
         python::parse,
         dotnet::parse,
         jvm::parse,

@@ -35,8 +35,14 @@ const ROUTES: [&str; 12] = [
     "/api/sessions",
     "/api/reports/{id}",
 ];
-/// The children: name, kind, attributes.
-const CHILDREN: [(&str, SpanKind, &[(&str, &str)]); SPANS_PER_TRACE - 1] = [
+/// A child span: name, kind, attributes.
+type ChildSpan = (
+    &'static str,
+    SpanKind,
+    &'static [(&'static str, &'static str)],
+);
+/// The children of each request.
+const CHILDREN: [ChildSpan; SPANS_PER_TRACE - 1] = [
     (
         "load_order",
         SpanKind::Internal,
