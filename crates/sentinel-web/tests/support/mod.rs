@@ -34,6 +34,8 @@ pub struct TestResponse {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub text: String,
+    /// The body as sent, for answers that are not text (protobuf).
+    pub body: Vec<u8>,
 }
 
 impl TestResponse {
@@ -109,6 +111,18 @@ impl TestApp {
         )
     }
 
+    /// Serves the router on a loopback port, for clients that speak real HTTP (SDKs,
+    /// exporters); returns `http://127.0.0.1:PORT`. The server runs until the test ends.
+    pub async fn serve(&self) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let router = self.router.clone();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        format!("http://{address}")
+    }
+
     pub async fn send(&self, request: Request<Body>) -> TestResponse {
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
@@ -120,6 +134,7 @@ impl TestApp {
             status,
             headers,
             text: String::from_utf8_lossy(&bytes).to_string(),
+            body: bytes.to_vec(),
         }
     }
 
