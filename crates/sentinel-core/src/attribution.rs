@@ -39,7 +39,7 @@ mod style;
 #[cfg(test)]
 mod tests;
 
-pub use combine::combine;
+pub use combine::{combine, contributions};
 pub use heuristics::{
     LOCAL_HOUR_WEIGHT, NIGHT_END_MINUTE, NIGHT_START_MINUTE, PR_TEXT_WEIGHT, VELOCITY_MIN_LINES,
     VELOCITY_WEIGHT, VELOCITY_WINDOW_MS,

@@ -1,6 +1,7 @@
 //! The code side's storage: GitHub App installations, repositories, webhook deliveries,
 //! the append-only code-event feed, commits and their per-file attribution. The tables for
-//! all of them are in migration 0015; what each deploy shipped in 0016; code mappings and incidents' suspect commits in 0018.
+//! all of them are in migration 0015 (0016 adds overrides' notes); what each deploy shipped
+//! in 0017; code mappings and incidents' suspect commits in 0018.
 //!
 //! Like the rest of the store, every method on tenant-owned rows takes the organization it
 //! acts for. The exceptions are the lookups that find the organization in the first place:
@@ -24,7 +25,8 @@ mod rows;
 mod suspects;
 
 pub use commits::{
-    CommitOverride, CommitStatus, PendingCommit, StoredCommit, StoredFileAttribution,
+    CommitOverride, CommitStatus, CommitSummary, FileRisk, PendingCommit, StoredCommit,
+    StoredFileAttribution,
 };
 pub use cursor::{InvalidCursor, ListError};
 pub use deliveries::{DeliveryOutcome, DeliveryStatus, NewDelivery, StoredDelivery};

@@ -241,7 +241,7 @@ mod rows {
         FileStatus, GitStamp, Person,
     };
     use sentinel_store::code::{
-        CodeEventFilter, CommitOverride, CommitStatus, DeliveryOutcome, DeliveryStatus,
+        CodeEventFilter, CommitOverride, CommitStatus, DeliveryOutcome, DeliveryStatus, FileRisk,
         NewCodeEvent, NewDelivery, PendingCommit,
     };
     use sentinel_store::jobs::NewJob;
@@ -490,6 +490,64 @@ mod rows {
         ));
     }
 
+    pub(super) async fn ignored_installation_deliveries_are_queued_again(store: Store) {
+        let delivery = |id: &str, event: &str, installation: i64| NewDelivery {
+            delivery_id: id.into(),
+            event: event.into(),
+            installation_id: Some(installation),
+            org_id: None,
+            payload: vec![1],
+        };
+        for (id, event, installation, at) in [
+            ("i-2", "installation_repositories", 7, T0 + 2),
+            ("i-1", "installation", 7, T0 + 1),
+            ("p-1", "push", 7, T0 + 3),
+            ("o-1", "installation", 8, T0 + 4),
+        ] {
+            store
+                .record_webhook_delivery(&delivery(id, event, installation), None, at)
+                .await
+                .unwrap();
+            store
+                .mark_webhook_delivery(id, DeliveryStatus::Ignored, None, None, at)
+                .await
+                .unwrap();
+        }
+        let before = store.job_counts().await.unwrap().available;
+        let queued = store
+            .requeue_ignored_installation_deliveries(
+                7,
+                |id| NewJob::new("github.delivery", serde_json::json!({"delivery_id": id})),
+                T0 + 10,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            queued, 2,
+            "the push and the other installation stay as they are"
+        );
+        assert_eq!(store.job_counts().await.unwrap().available, before + 2);
+        for (id, status) in [
+            ("i-1", DeliveryStatus::Pending),
+            ("i-2", DeliveryStatus::Pending),
+            ("p-1", DeliveryStatus::Ignored),
+            ("o-1", DeliveryStatus::Ignored),
+        ] {
+            let stored = store.get_webhook_delivery(id).await.unwrap().unwrap();
+            assert_eq!(stored.status, status, "{id}");
+        }
+        // Nothing is ignored any more: a second call queues nothing.
+        let again = store
+            .requeue_ignored_installation_deliveries(
+                7,
+                |id| NewJob::new("github.delivery", serde_json::json!({"delivery_id": id})),
+                T0 + 11,
+            )
+            .await
+            .unwrap();
+        assert_eq!(again, 0);
+    }
+
     pub(super) async fn commits_go_from_pending_to_attributed_and_keep_overrides(store: Store) {
         let org = create_org(&store).await;
         let repo = repo(&store, &org).await;
@@ -563,6 +621,14 @@ mod rows {
             ai_confidence: 0.0,
             tool: None,
             by: "user-1".into(),
+            note: Some("pair-programmed, no tool".into()),
+            file_risks: vec![FileRisk {
+                path: "src/auth/session.rs".into(),
+                risk_tier: RiskTier::T2,
+                risk_score: 0.3,
+                explanation: "reassessed".into(),
+                flagged: false,
+            }],
         };
         let overridden = store
             .override_commit_attribution(&org, &repo, &sha, &verdict, T0 + 2)
@@ -571,6 +637,13 @@ mod rows {
             .unwrap();
         assert_eq!(overridden.ai_lines_added, 0);
         assert_eq!(overridden.overridden_by.as_deref(), Some("user-1"));
+        assert_eq!(overridden.overridden_at, Some(T0 + 2));
+        assert_eq!(
+            overridden.override_note.as_deref(),
+            Some("pair-programmed, no tool")
+        );
+        assert_eq!(overridden.files[1].risk_tier, RiskTier::T2);
+        assert!(!overridden.files[1].flagged);
         store
             .record_attribution(&org, &repo, &content, &attribution, T0 + 3)
             .await
@@ -579,6 +652,38 @@ mod rows {
         assert_eq!(kept.ai_confidence, Some(0.0));
         assert_eq!(kept.files[0].overridden_by.as_deref(), Some("user-1"));
         assert_eq!(kept.files[0].ai_confidence, 0.0);
+        assert_eq!(kept.method.map(|m| m.as_str()), Some("manual_override"));
+        assert_eq!(
+            kept.override_note.as_deref(),
+            Some("pair-programmed, no tool")
+        );
+        assert_eq!(kept.ai_lines_added, 0);
+        // The risk assessed with the verdict survives the automatic run too.
+        assert_eq!(kept.files[1].risk_tier, RiskTier::T2);
+        assert_eq!(kept.files[1].explanation, "reassessed");
+        assert_eq!(kept.files[1].method.as_str(), "manual_override");
+        assert_eq!(kept.files.len(), 2);
+        // A commit that is not attributed cannot be overridden.
+        assert!(store
+            .override_commit_attribution(&org, &repo, &"c".repeat(40), &verdict, T0 + 4)
+            .await
+            .unwrap()
+            .is_none());
+
+        let summaries = store
+            .commit_summaries(&org, &repo, &[sha.as_str(), "f".repeat(40).as_str()])
+            .await
+            .unwrap();
+        assert_eq!(summaries.len(), 1);
+        assert_eq!(summaries[0].ai_confidence, Some(0.0));
+        assert_eq!(summaries[0].status, CommitStatus::Attributed);
+        assert_eq!(summaries[0].lines_added, 42);
+        let other_org = create_org(&store).await;
+        assert!(store
+            .commit_summaries(&other_org, &repo, &[sha.as_str()])
+            .await
+            .unwrap()
+            .is_empty());
 
         assert_eq!(
             store
@@ -679,13 +784,15 @@ mod rows {
 use rows::{
     a_delivery_is_stored_once_with_its_job,
     commits_go_from_pending_to_attributed_and_keep_overrides,
-    the_feed_is_idempotent_filtered_and_paged, the_overview_and_high_risk_files_read_attributions,
+    ignored_installation_deliveries_are_queued_again, the_feed_is_idempotent_filtered_and_paged,
+    the_overview_and_high_risk_files_read_attributions,
 };
 
 sentinel_store::store_tests!(
     installations_are_claimed_once_and_removal_detaches,
     repositories_are_org_scoped_paged_and_patched,
     a_delivery_is_stored_once_with_its_job,
+    ignored_installation_deliveries_are_queued_again,
     the_feed_is_idempotent_filtered_and_paged,
     commits_go_from_pending_to_attributed_and_keep_overrides,
     the_overview_and_high_risk_files_read_attributions,

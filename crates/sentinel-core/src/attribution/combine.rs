@@ -24,9 +24,44 @@ pub fn combine(weights: impl IntoIterator<Item = f64>) -> f64 {
     1.0 - remaining_doubt
 }
 
+/// What each weight counted for in [`combine`], in the order given: `wᵢ · 0.5ⁱ` by its rank
+/// among the weights (strongest first), 0 for a weight that does not count. Ties keep their
+/// order. `1 − Π (1 − cᵢ)` over the result is `combine` of the same weights; this is how a
+/// page shows a confidence signal by signal.
+pub fn contributions(weights: &[f64]) -> Vec<f64> {
+    let usable = |w: f64| w.is_finite() && w > 0.0;
+    let mut ranked: Vec<usize> = (0..weights.len()).filter(|&i| usable(weights[i])).collect();
+    ranked.sort_by(|&a, &b| {
+        weights[b]
+            .clamp(0.0, 1.0)
+            .total_cmp(&weights[a].clamp(0.0, 1.0))
+    });
+    let mut counted = vec![0.0; weights.len()];
+    let mut discount = 1.0;
+    for index in ranked {
+        counted[index] = weights[index].clamp(0.0, 1.0) * discount;
+        discount *= 0.5;
+    }
+    counted
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn contributions_multiply_back_to_the_combined_confidence() {
+        let weights = [0.3, 0.7, 0.0, 0.6, f64::NAN];
+        let counted = contributions(&weights);
+        assert!(close(counted[1], 0.7));
+        assert!(close(counted[3], 0.3));
+        assert!(close(counted[0], 0.075));
+        assert_eq!(counted[2], 0.0);
+        assert_eq!(counted[4], 0.0);
+        let product: f64 = counted.iter().map(|c| 1.0 - c).product();
+        assert!(close(1.0 - product, combine(weights)));
+        assert!(contributions(&[]).is_empty());
+    }
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() < 1e-9

@@ -15,10 +15,14 @@ use sentinel_core::clock::Millis;
 use sentinel_core::code::{Commit, CommitAttribution, CommitRef};
 use sentinel_core::id::{OrgId, RepositoryId};
 
+mod overrides;
 mod reads;
+mod summaries;
 
+pub use overrides::{CommitOverride, FileRisk};
 pub use reads::{CommitStatus, StoredCommit, StoredFileAttribution};
 pub(super) use reads::{FileRow, FILE_COLUMNS};
+pub use summaries::CommitSummary;
 
 /// A commit as a push announced it, before its content has been read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,15 +50,6 @@ impl PendingCommit {
             subject: subject_of(&commit.message),
         }
     }
-}
-
-/// A person's verdict on a commit, through the API.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CommitOverride {
-    pub ai_confidence: f64,
-    pub tool: Option<sentinel_core::code::AiTool>,
-    /// Who decided: a user id or an API key's name.
-    pub by: String,
 }
 
 fn subject_of(message: &str) -> String {
@@ -165,60 +160,6 @@ impl Store {
             .await?;
         });
         tx.commit().await
-    }
-
-    /// Sets a person's verdict on a commit and all its files. `None` when the commit is not
-    /// attributed in this organization's repository.
-    pub async fn override_commit_attribution(
-        &self,
-        org: &OrgId,
-        repository: &RepositoryId,
-        sha: &str,
-        verdict: &CommitOverride,
-        now: Millis,
-    ) -> StoreResult<Option<StoredCommit>> {
-        let tool = verdict.tool.map(|t| t.as_str());
-        let confidence = verdict.ai_confidence.clamp(0.0, 1.0);
-        let mut tx = self.begin().await?;
-        let changed = tx!(&mut tx, |conn| {
-            let changed = sqlx::query(
-                "UPDATE commits SET ai_confidence = $1, method = 'manual_override', tool = $2, \
-                 overridden_by = $3, overridden_at = $4, \
-                 ai_lines_added = CASE WHEN $1 >= $5 THEN lines_added ELSE 0 END \
-                 WHERE org_id = $6 AND repository_id = $7 AND sha = $8 AND status = 'attributed'",
-            )
-            .bind(confidence)
-            .bind(tool)
-            .bind(&verdict.by)
-            .bind(now)
-            .bind(AI_CONFIDENCE_THRESHOLD)
-            .bind(org.as_str())
-            .bind(repository.as_str())
-            .bind(sha)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected();
-            sqlx::query(
-                "UPDATE code_attribution SET ai_confidence = $1, method = 'manual_override', \
-                 tool = $2, overridden_by = $3, overridden_at = $4 \
-                 WHERE org_id = $5 AND repository_id = $6 AND sha = $7",
-            )
-            .bind(confidence)
-            .bind(tool)
-            .bind(&verdict.by)
-            .bind(now)
-            .bind(org.as_str())
-            .bind(repository.as_str())
-            .bind(sha)
-            .execute(&mut *conn)
-            .await?;
-            changed
-        });
-        tx.commit().await?;
-        if changed == 0 {
-            return Ok(None);
-        }
-        self.get_commit(org, repository, sha).await
     }
 
     /// The author date of the same author's latest commit strictly before `before` (the
@@ -346,13 +287,32 @@ async fn record_one(
         .bind(&commit.sha)
         .fetch_optional(&mut *conn)
         .await?;
-        sqlx::query("DELETE FROM code_attribution WHERE repository_id = $1 AND sha = $2")
-            .bind(repository.as_str())
-            .bind(&commit.sha)
-            .execute(&mut *conn)
-            .await?;
+        // An overridden commit's file rows keep the person's verdict and the risk assessed
+        // with it; only what was read from the commit is refreshed below.
+        if verdict.is_none() {
+            sqlx::query("DELETE FROM code_attribution WHERE repository_id = $1 AND sha = $2")
+                .bind(repository.as_str())
+                .bind(&commit.sha)
+                .execute(&mut *conn)
+                .await?;
+        }
         verdict
     });
+    let on_conflict = if overridden.is_some() {
+        "DO UPDATE SET authored_at = excluded.authored_at, signals = excluded.signals, \
+         lines_added = excluded.lines_added, lines_deleted = excluded.lines_deleted, \
+         computed_at = excluded.computed_at"
+    } else {
+        // The same path twice in one attribution: the first one stands.
+        "DO NOTHING"
+    };
+    let insert_file = format!(
+        "INSERT INTO code_attribution (repository_id, sha, path, org_id, authored_at, \
+         ai_confidence, method, tool, signals, lines_added, lines_deleted, risk_tier, \
+         risk_score, explanation, flagged, overridden_by, overridden_at, computed_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+         $17, $18) ON CONFLICT (repository_id, sha, path) {on_conflict}"
+    );
     for file in &attribution.files {
         let signals = to_json("file signals", &file.signals)?;
         let (confidence, method, tool, by) = match &overridden {
@@ -370,33 +330,27 @@ async fn record_one(
             ),
         };
         tx!(tx, |conn| {
-            sqlx::query(
-                "INSERT INTO code_attribution (repository_id, sha, path, org_id, authored_at, \
-                 ai_confidence, method, tool, signals, lines_added, lines_deleted, risk_tier, \
-                 risk_score, explanation, flagged, overridden_by, overridden_at, computed_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-                 $17, $18) ON CONFLICT (repository_id, sha, path) DO NOTHING",
-            )
-            .bind(repository.as_str())
-            .bind(&commit.sha)
-            .bind(&file.path)
-            .bind(org.as_str())
-            .bind(commit.author.at_ms)
-            .bind(confidence)
-            .bind(method)
-            .bind(tool.as_deref())
-            .bind(&signals)
-            .bind(i64::from(file.lines_added))
-            .bind(i64::from(file.lines_deleted))
-            .bind(file.risk_tier.as_str())
-            .bind(file.risk_score)
-            .bind(&file.explanation)
-            .bind(file.flagged)
-            .bind(by)
-            .bind(by.map(|_| now))
-            .bind(now)
-            .execute(&mut *conn)
-            .await?;
+            sqlx::query(&insert_file)
+                .bind(repository.as_str())
+                .bind(&commit.sha)
+                .bind(&file.path)
+                .bind(org.as_str())
+                .bind(commit.author.at_ms)
+                .bind(confidence)
+                .bind(method)
+                .bind(tool.as_deref())
+                .bind(&signals)
+                .bind(i64::from(file.lines_added))
+                .bind(i64::from(file.lines_deleted))
+                .bind(file.risk_tier.as_str())
+                .bind(file.risk_score)
+                .bind(&file.explanation)
+                .bind(file.flagged)
+                .bind(by)
+                .bind(by.map(|_| now))
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
         });
     }
     Ok(())

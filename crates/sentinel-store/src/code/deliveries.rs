@@ -199,6 +199,46 @@ impl Store {
         Ok(changed > 0)
     }
 
+    /// Queues again the installation's `installation` and `installation_repositories`
+    /// deliveries that were ignored because nobody had claimed it yet, so that once an
+    /// organization claims it their repositories are attached. `job_for` makes each
+    /// delivery's job; jobs run no earlier than the previous one, in the order GitHub sent
+    /// them. Returns how many were queued.
+    pub async fn requeue_ignored_installation_deliveries(
+        &self,
+        github_id: i64,
+        job_for: impl Fn(&str) -> NewJob,
+        now: Millis,
+    ) -> StoreResult<usize> {
+        let mut tx = self.begin().await?;
+        let ids: Vec<String> = tx!(&mut tx, |conn| {
+            sqlx::query_scalar(
+                "SELECT delivery_id FROM webhook_deliveries WHERE installation_id = $1 \
+                 AND status = 'ignored' AND event IN ('installation', 'installation_repositories') \
+                 ORDER BY received_at, delivery_id",
+            )
+            .bind(github_id)
+            .fetch_all(&mut *conn)
+            .await?
+        });
+        for (offset, id) in (0..).zip(&ids) {
+            tx!(&mut tx, |conn| {
+                sqlx::query(
+                    "UPDATE webhook_deliveries SET status = 'pending', processed_at = NULL \
+                     WHERE delivery_id = $1",
+                )
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            });
+            let mut job = job_for(id);
+            job.run_at = job.run_at.max(now + offset);
+            enqueue_in(&mut tx, &job, now).await?;
+        }
+        tx.commit().await?;
+        Ok(ids.len())
+    }
+
     /// How many deliveries are stored (operators' and tests' view).
     pub async fn count_webhook_deliveries(&self) -> StoreResult<i64> {
         let count: i64 = read!(self, |pool| {

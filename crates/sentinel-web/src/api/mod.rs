@@ -6,6 +6,7 @@
 
 pub mod alerts;
 pub mod channels;
+pub mod code;
 pub mod code_mappings;
 pub mod detections;
 pub mod events;
@@ -49,6 +50,7 @@ pub fn routes() -> Router<AppState> {
         .merge(detections::routes())
         .merge(monitors::routes())
         .merge(repositories::routes())
+        .merge(code::routes())
         .merge(code_mappings::routes())
 }
 

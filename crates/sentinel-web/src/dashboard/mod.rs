@@ -1,5 +1,6 @@
-//! The server-rendered dashboard: log in, incidents, one incident, alerts, detections, and
-//! settings (services, notification channels, alert rules, API keys, members).
+//! The server-rendered dashboard: log in, incidents, one incident, alerts, detections, the
+//! code pages (repositories, commits and their attribution), and settings (services,
+//! notification channels, alert rules, API keys, members).
 //!
 //! Pages are askama templates rendered on the server; everything essential works without
 //! JavaScript (plain links and POST forms). Every form carries the session's CSRF token and
@@ -8,6 +9,7 @@
 
 mod alerts;
 mod channels;
+mod code;
 mod detections;
 mod event_view;
 mod format;
@@ -30,6 +32,7 @@ use axum::Router;
 /// The dashboard's routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .merge(code::routes())
         .route("/", get(home))
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", post(login::logout))

@@ -80,7 +80,7 @@ impl Viewer {
 #[derive(Debug, Clone)]
 pub struct Layout {
     pub title: String,
-    /// Which navigation entry is highlighted: `incidents`, `alerts`, `detections` or a
+    /// Which navigation entry is highlighted: `incidents`, `alerts`, `detections`, `code` or a
     /// settings page (`services`, `channels`, `rules`, `api-keys`, `members`).
     pub section: &'static str,
     pub org_name: String,

@@ -27,7 +27,7 @@ impl CommitStatus {
         }
     }
 
-    fn parse(text: &str) -> StoreResult<Self> {
+    pub(super) fn parse(text: &str) -> StoreResult<Self> {
         match text {
             "pending" => Ok(CommitStatus::Pending),
             "attributed" => Ok(CommitStatus::Attributed),
@@ -65,6 +65,8 @@ pub struct StoredCommit {
     pub signals: Vec<Signal>,
     pub overridden_by: Option<String>,
     pub overridden_at: Option<Millis>,
+    /// The note the person gave with their verdict.
+    pub override_note: Option<String>,
     pub attributed_at: Option<Millis>,
     pub files: Vec<StoredFileAttribution>,
 }
@@ -114,6 +116,7 @@ struct CommitRow {
     signals: String,
     overridden_by: Option<String>,
     overridden_at: Option<i64>,
+    override_note: Option<String>,
     attributed_at: Option<i64>,
 }
 
@@ -148,9 +151,10 @@ pub(in crate::code) const FILE_COLUMNS: &str = "sha, path, authored_at, ai_confi
 const COMMIT_COLUMNS: &str = "repository_id, sha, author_name, author_email, authored_at, \
      author_offset, committer_name, committer_email, committed_at, committer_offset, subject, \
      parents, is_merge, lines_added, lines_deleted, ai_lines_added, status, unavailable_reason, \
-     ai_confidence, method, tool, signals, overridden_by, overridden_at, attributed_at";
+     ai_confidence, method, tool, signals, overridden_by, overridden_at, override_note, \
+     attributed_at";
 
-fn parse_named<T: std::str::FromStr<Err = sentinel_core::code::UnknownValue>>(
+pub(super) fn parse_named<T: std::str::FromStr<Err = sentinel_core::code::UnknownValue>>(
     text: &str,
 ) -> StoreResult<T> {
     text.parse()
@@ -207,6 +211,7 @@ impl CommitRow {
             ai_confidence: self.ai_confidence,
             overridden_by: self.overridden_by,
             overridden_at: self.overridden_at,
+            override_note: self.override_note,
             attributed_at: self.attributed_at,
             files,
         })
