@@ -20,5 +20,5 @@ mod stream;
 pub use error::GitError;
 pub use parser::{Limits, LogParser};
 pub use remote::full_name_from_url;
-pub use repo::{LogOptions, Repo};
+pub use repo::{CommitSummary, LogOptions, Repo};
 pub use stream::CommitStream;
