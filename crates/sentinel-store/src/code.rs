@@ -15,6 +15,7 @@ mod commits;
 mod cursor;
 mod deliveries;
 mod events;
+mod history;
 mod installations;
 mod overview;
 mod repositories;

@@ -11,7 +11,7 @@ mod attribute;
 mod deliveries;
 mod source;
 
-pub use attribute::attribute_and_record;
+pub use attribute::{attribute_and_record, attribute_in_context};
 pub use source::{CommitReader, ReadCommit};
 
 use crate::{handler_fn, JobRuntime};

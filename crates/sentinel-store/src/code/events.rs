@@ -82,7 +82,7 @@ pub struct CodeEventFilter {
 }
 
 #[derive(sqlx::FromRow)]
-struct EventRow {
+pub(super) struct EventRow {
     id: String,
     repository_id: String,
     kind: String,
@@ -118,7 +118,7 @@ impl TryFrom<EventRow> for StoredCodeEvent {
     }
 }
 
-const COLUMNS: &str =
+pub(super) const COLUMNS: &str =
     "id, repository_id, kind, occurred_at, actor, delivery_id, details, received_at";
 const FEED_TAG: &str = "e";
 
