@@ -28,6 +28,7 @@ pub use cursor::{check_event_cursor, InvalidCursor};
 pub use direct::{BatchWritten, SqliteIngestConnection};
 pub use events::MAX_EVENT_PAGE;
 pub(crate) use query::had_tag;
+pub(crate) use write::value_rows;
 pub use query::{
     IncidentQuery, IncidentSort, UnknownSort, DEFAULT_INCIDENT_PAGE, MAX_INCIDENT_PAGE,
 };
