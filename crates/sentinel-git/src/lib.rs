@@ -24,5 +24,5 @@ pub use error::GitError;
 pub use parser::{Limits, LogParser};
 pub use range::CommitRange;
 pub use remote::full_name_from_url;
-pub use repo::{LogOptions, Repo};
+pub use repo::{CommitSummary, LogOptions, Repo};
 pub use stream::CommitStream;

@@ -17,6 +17,7 @@ mod cursor;
 mod deliveries;
 mod deploys;
 mod events;
+mod history;
 mod installations;
 mod mappings;
 mod overview;

@@ -10,10 +10,12 @@ pub mod commands;
 pub mod config;
 pub mod demo;
 pub mod logging;
+pub mod repositories;
+pub mod scan;
 pub mod server;
 pub mod worker;
 
-use cli::{ApiKeyCommand, Cli, Command, ProjectCommand, UserCommand};
+use cli::{ApiKeyCommand, Cli, Command, GithubCommand, ProjectCommand, RepoCommand, UserCommand};
 use config::Config;
 use sentinel_core::clock::{SharedClock, SystemClock};
 use std::io::Write as _;
@@ -37,6 +39,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Apikey(ApiKeyCommand::Create(args)) => {
             commands::create_api_key(&config, &clock, args).await?
+        }
+        Command::Repo(RepoCommand::Add(args)) => repositories::add(&config, &clock, args).await?,
+        Command::Repo(RepoCommand::Scan(args)) => scan::scan(&config, &clock, args).await?,
+        Command::Github(GithubCommand::Claim(args)) => {
+            repositories::claim(&config, &clock, args).await?
         }
     };
     print_now(&output);

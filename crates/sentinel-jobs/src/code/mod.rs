@@ -15,7 +15,7 @@ mod deploys;
 mod range;
 mod source;
 
-pub use attribute::attribute_and_record;
+pub use attribute::{attribute_and_record, attribute_in_context};
 pub use range::{Shipped, MAX_SHIPPED_COMMITS};
 pub use source::{CommitReader, ReadCommit};
 
