@@ -65,6 +65,9 @@ pub enum Command {
     /// Manage the GitHub App's installations.
     #[command(subcommand)]
     Github(GithubCommand),
+    /// Link services to the repositories their stack frames come from.
+    #[command(subcommand)]
+    Service(ServiceCommand),
     /// Measure: load generators against a real server started for the purpose.
     Bench(crate::bench::BenchArgs),
     /// Populate a server with realistic demo traffic, or a database with a large history.
@@ -173,6 +176,35 @@ pub struct RepoScanArgs {
     /// The repository's OWNER/NAME (default: read from the clone's `origin` remote).
     #[arg(long, value_name = "OWNER/NAME")]
     pub repo: Option<String>,
+    /// The organization's slug (default: the only organization).
+    #[arg(long, value_name = "SLUG")]
+    pub org: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServiceCommand {
+    /// Map a service's stack frames to a repository: without roots it only links them (frames
+    /// are then read as repository paths, else matched by suffix against the tree).
+    Map(ServiceMapArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServiceMapArgs {
+    /// The service (project), by name or id.
+    #[arg(value_name = "SERVICE")]
+    pub service: String,
+    /// The repository, as added with `sentinel repo add`.
+    #[arg(long, value_name = "OWNER/NAME")]
+    pub repo: String,
+    /// The prefix of the paths in stack frames, e.g. /srv/app/.
+    #[arg(long, value_name = "PATH", default_value = "")]
+    pub stack_root: String,
+    /// Where that prefix lives in the repository, e.g. backend/.
+    #[arg(long, value_name = "PATH", default_value = "")]
+    pub source_root: String,
+    /// The branch to read when a release names no commit (default: the repository's).
+    #[arg(long)]
+    pub branch: Option<String>,
     /// The organization's slug (default: the only organization).
     #[arg(long, value_name = "SLUG")]
     pub org: Option<String>,

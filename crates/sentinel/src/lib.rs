@@ -6,6 +6,7 @@
 pub mod bench;
 pub mod bootstrap;
 pub mod cli;
+pub mod code_mappings;
 pub mod commands;
 pub mod config;
 pub mod demo;
@@ -15,7 +16,10 @@ pub mod scan;
 pub mod server;
 pub mod worker;
 
-use cli::{ApiKeyCommand, Cli, Command, GithubCommand, ProjectCommand, RepoCommand, UserCommand};
+use cli::{
+    ApiKeyCommand, Cli, Command, GithubCommand, ProjectCommand, RepoCommand, ServiceCommand,
+    UserCommand,
+};
 use config::Config;
 use sentinel_core::clock::{SharedClock, SystemClock};
 use std::io::Write as _;
@@ -44,6 +48,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Repo(RepoCommand::Scan(args)) => scan::scan(&config, &clock, args).await?,
         Command::Github(GithubCommand::Claim(args)) => {
             repositories::claim(&config, &clock, args).await?
+        }
+        Command::Service(ServiceCommand::Map(args)) => {
+            code_mappings::map(&config, &clock, args).await?
         }
     };
     print_now(&output);
