@@ -66,7 +66,11 @@ impl CommitSummary {
         let mut fields = line.splitn(3, |&b| b == 0);
         let sha = fields.next()?;
         let email = fields.next()?;
-        let seconds: i64 = std::str::from_utf8(fields.next()?).ok()?.trim().parse().ok()?;
+        let seconds: i64 = std::str::from_utf8(fields.next()?)
+            .ok()?
+            .trim()
+            .parse()
+            .ok()?;
         if sha.is_empty() || !sha.iter().all(u8::is_ascii_hexdigit) {
             return None;
         }

@@ -275,5 +275,8 @@ fn summaries_list_the_logs_commits_without_patches() {
         .map(|s| s.sha)
         .collect();
     assert_eq!(newer, h.shas[3..].to_vec());
-    assert_eq!(repo.current_branch().expect("branch").as_deref(), Some("main"));
+    assert_eq!(
+        repo.current_branch().expect("branch").as_deref(),
+        Some("main")
+    );
 }

@@ -28,12 +28,12 @@ pub use cursor::{check_event_cursor, InvalidCursor};
 pub use direct::{BatchWritten, SqliteIngestConnection};
 pub use events::MAX_EVENT_PAGE;
 pub(crate) use query::had_tag;
-pub(crate) use write::value_rows;
 pub use query::{
     IncidentQuery, IncidentSort, UnknownSort, DEFAULT_INCIDENT_PAGE, MAX_INCIDENT_PAGE,
 };
 pub use rollups::TagBreakdown;
 pub use status::SetStatusError;
+pub(crate) use write::value_rows;
 pub use write::{write_events, EventOutcome, IncidentSeed, NewEvent};
 
 use sentinel_core::clock::Millis;

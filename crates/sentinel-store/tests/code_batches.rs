@@ -55,7 +55,11 @@ fn commit(index: usize, message: &str, paths: &[&str]) -> Commit {
 }
 
 fn scored(commit: &Commit) -> CommitAttribution {
-    attribute(commit, &AttributionContext::default(), &RiskRules::default())
+    attribute(
+        commit,
+        &AttributionContext::default(),
+        &RiskRules::default(),
+    )
 }
 
 fn commit_event(commit: &Commit) -> NewCodeEvent {
@@ -159,8 +163,7 @@ async fn a_history_sized_batch_records_everything_once(store: Store) {
     assert!(again.is_empty());
 
     let attributions: Vec<CommitAttribution> = commits.iter().map(scored).collect();
-    let mut batch: Vec<(&Commit, &CommitAttribution)> =
-        commits.iter().zip(&attributions).collect();
+    let mut batch: Vec<(&Commit, &CommitAttribution)> = commits.iter().zip(&attributions).collect();
     // Commit 7 listed again at the end, with one file fewer: the last listing wins.
     let shorter = commit(7, "Change", &["src/a.rs"]);
     let shorter_attribution = scored(&shorter);
@@ -211,7 +214,10 @@ async fn a_history_sized_batch_records_everything_once(store: Store) {
         .unwrap()
         .unwrap();
     assert_eq!(was_pending.files.len(), 2);
-    assert_eq!(was_pending.author_email.as_deref(), Some("dev0@example.com"));
+    assert_eq!(
+        was_pending.author_email.as_deref(),
+        Some("dev0@example.com")
+    );
     let listed_twice = store
         .get_commit(&org, &repo, &commits[7].sha)
         .await
@@ -310,7 +316,10 @@ async fn author_dates_and_pull_requests_are_read_in_bulk(store: Store) {
         )
         .await
         .unwrap();
-    let prs = store.latest_pull_requests_by_sha(&org, &repo).await.unwrap();
+    let prs = store
+        .latest_pull_requests_by_sha(&org, &repo)
+        .await
+        .unwrap();
     assert_eq!(prs.len(), 1);
     assert_eq!(prs[&commits[3].sha].title, "Second title");
     let single = store

@@ -142,7 +142,10 @@ pub async fn add_in(
             repo.clone_path.as_deref().unwrap_or_default()
         ),
         Watched::Unchanged => {
-            format!("{} is already in {}{clone_note}.\n", repo.full_name, org.slug)
+            format!(
+                "{} is already in {}{clone_note}.\n",
+                repo.full_name, org.slug
+            )
         }
     })
 }

@@ -73,19 +73,30 @@ async fn repo_add_creates_then_sets_the_clone_and_refuses_bad_input(store: Store
 
     let clone = GitRepo::init("trunk", None);
     clone.commit("first", &ANN);
-    let out = add_in(&store, &clock, &add_args("acme/shop", Some(clone.path()), None))
-        .await
-        .unwrap();
+    let out = add_in(
+        &store,
+        &clock,
+        &add_args("acme/shop", Some(clone.path()), None),
+    )
+    .await
+    .unwrap();
     assert!(out.contains("now reads its commits from"), "{out}");
     let repo = store
         .get_repository_by_full_name(&acme, "acme/shop")
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(repo.clone_path.as_deref(), Some(clone.canonical_path().as_str()));
-    let out = add_in(&store, &clock, &add_args("acme/tools", Some(clone.path()), None))
-        .await
-        .unwrap();
+    assert_eq!(
+        repo.clone_path.as_deref(),
+        Some(clone.canonical_path().as_str())
+    );
+    let out = add_in(
+        &store,
+        &clock,
+        &add_args("acme/tools", Some(clone.path()), None),
+    )
+    .await
+    .unwrap();
     assert!(out.contains("default branch trunk"), "{out}");
 
     for bad in ["acme", "acme/shop/x", "acme/sh op", "../x"] {
@@ -95,10 +106,17 @@ async fn repo_add_creates_then_sets_the_clone_and_refuses_bad_input(store: Store
         assert!(format!("{err:#}").contains("OWNER/NAME"), "{bad}: {err:#}");
     }
     let not_a_repo = tempfile::tempdir().unwrap();
-    let err = add_in(&store, &clock, &add_args("acme/x", Some(not_a_repo.path()), None))
-        .await
-        .unwrap_err();
-    assert!(format!("{err:#}").contains("not a git repository"), "{err:#}");
+    let err = add_in(
+        &store,
+        &clock,
+        &add_args("acme/x", Some(not_a_repo.path()), None),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        format!("{err:#}").contains("not a git repository"),
+        "{err:#}"
+    );
 
     let beta = organization(&store, "beta").await;
     let err = add_in(&store, &clock, &add_args("acme/y", None, None))
@@ -151,7 +169,10 @@ async fn github_claim_takes_stored_installations_once(store: Store) {
     let err = claim_in(&store, &clock, &claim_args(9999, Some("acme")))
         .await
         .unwrap_err();
-    assert!(format!("{err:#}").contains("no installation 9999"), "{err:#}");
+    assert!(
+        format!("{err:#}").contains("no installation 9999"),
+        "{err:#}"
+    );
     assert!(store.find_installation(9999).await.unwrap().is_none());
 
     let out = claim_in(&store, &clock, &claim_args(4242, Some("acme")))
@@ -234,11 +255,20 @@ async fn the_commands_share_a_running_servers_sqlite_database() {
         .arg(&data));
     assert!(scanned.status.success(), "{}", text(&scanned.stderr));
     let summary = text(&scanned.stdout);
-    assert!(summary.starts_with("Scanned acme/shop (new repository) from "), "{summary}");
-    assert!(summary.contains("2 new read and recorded (1 AI-attributed"), "{summary}");
+    assert!(
+        summary.starts_with("Scanned acme/shop (new repository) from "),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("2 new read and recorded (1 AI-attributed"),
+        "{summary}"
+    );
     // stderr is a pipe here: no progress bar.
     let stderr = text(&scanned.stderr);
-    assert!(!stderr.contains('\r') && !stderr.contains("commits ("), "{stderr:?}");
+    assert!(
+        !stderr.contains('\r') && !stderr.contains("commits ("),
+        "{stderr:?}"
+    );
 
     let rescanned = run(sentinel(dir.path())
         .args(["repo", "scan"])
@@ -258,7 +288,11 @@ async fn the_commands_share_a_running_servers_sqlite_database() {
         .args(["github", "claim", "777", "--data-dir"])
         .arg(&data));
     assert!(!refused.status.success());
-    assert!(text(&refused.stderr).contains("no installation 777"), "{}", text(&refused.stderr));
+    assert!(
+        text(&refused.stderr).contains("no installation 777"),
+        "{}",
+        text(&refused.stderr)
+    );
 
     let no_origin = GitRepo::init("main", None);
     no_origin.commit("first", &ANN);
@@ -279,14 +313,24 @@ async fn the_commands_share_a_running_servers_sqlite_database() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(store.settled_commit_shas(&org.id, &repo.id).await.unwrap().len(), 2);
+    assert_eq!(
+        store
+            .settled_commit_shas(&org.id, &repo.id)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
     store.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn repo_scan_takes_the_servers_database_url() {
     let Some(test) = sentinel_store::testing::postgres().await else {
-        eprintln!("skipped: {} is not set", sentinel_store::testing::PG_URL_VAR);
+        eprintln!(
+            "skipped: {} is not set",
+            sentinel_store::testing::PG_URL_VAR
+        );
         return;
     };
     let store = test.store.clone();
@@ -309,7 +353,14 @@ async fn repo_scan_takes_the_servers_database_url() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(store.settled_commit_shas(&org, &repo.id).await.unwrap().len(), 2);
+    assert_eq!(
+        store
+            .settled_commit_shas(&org, &repo.id)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
     // Nothing went to a SQLite file in the working directory.
     assert!(!dir.path().join("sentinel-data").exists());
     store.close().await;

@@ -76,7 +76,10 @@ fn history() -> History {
     repo.write("README.md", "# Shop\n");
     repo.write("src/lib.rs", "pub fn total() -> u32 {\n    0\n}\n");
     let human = repo.commit("Start the shop", &ANN);
-    repo.write("src/lib.rs", "pub mod auth;\npub fn total() -> u32 {\n    1\n}\n");
+    repo.write(
+        "src/lib.rs",
+        "pub mod auth;\npub fn total() -> u32 {\n    1\n}\n",
+    );
     repo.write(
         "src/auth/password.rs",
         "pub fn hash(p: &str) -> String {\n    argon2(p)\n}\n",
@@ -178,7 +181,12 @@ async fn a_history_is_attributed_commit_by_commit_and_file_by_file(store: Store)
     assert_eq!(report.full_name, "acme/shop");
     assert!(report.created);
     assert_eq!(
-        (report.in_range, report.recorded, report.known, report.merges),
+        (
+            report.in_range,
+            report.recorded,
+            report.known,
+            report.merges
+        ),
         (5, 5, 0, 1)
     );
     // Claude's trailer, Copilot's author, the fast commit's velocity.
@@ -188,7 +196,10 @@ async fn a_history_is_attributed_commit_by_commit_and_file_by_file(store: Store)
     assert!(summary.contains("commits/s"), "{summary}");
 
     let repo = repository(&store, &org).await;
-    assert_eq!(repo.clone_path.as_deref(), Some(h.repo.canonical_path().as_str()));
+    assert_eq!(
+        repo.clone_path.as_deref(),
+        Some(h.repo.canonical_path().as_str())
+    );
     assert_eq!(repo.default_branch, "main");
     let all: BTreeSet<String> = [&h.human, &h.claude, &h.copilot, &h.fast, &h.merge]
         .into_iter()
@@ -225,7 +236,11 @@ async fn a_history_is_attributed_commit_by_commit_and_file_by_file(store: Store)
     assert_eq!(password.risk_tier, RiskTier::T4);
     assert!(password.flagged, "a declared AI file in T4 is flagged");
     assert_eq!((password.lines_added, password.lines_deleted), (3, 0));
-    let lib = claude.files.iter().find(|f| f.path == "src/lib.rs").unwrap();
+    let lib = claude
+        .files
+        .iter()
+        .find(|f| f.path == "src/lib.rs")
+        .unwrap();
     assert_eq!((lib.lines_added, lib.lines_deleted), (2, 1));
 
     let copilot = commit(&store, &repo, &h.copilot).await;
@@ -235,7 +250,11 @@ async fn a_history_is_attributed_commit_by_commit_and_file_by_file(store: Store)
 
     let fast = commit(&store, &repo, &h.fast).await;
     assert_eq!(fast.method, Some(AttributionMethod::Heuristic));
-    assert!(signal_names(&fast).contains(&"velocity"), "{:?}", fast.signals);
+    assert!(
+        signal_names(&fast).contains(&"velocity"),
+        "{:?}",
+        fast.signals
+    );
     assert_eq!(fast.lines_added, 600);
     assert_eq!(fast.ai_lines_added, 600);
 
@@ -275,7 +294,8 @@ async fn a_second_scan_adds_only_the_new_commits(store: Store) {
     let clock = ManualClock::new(1_000_000);
     scan(&store, &clock, &args(&h.repo)).await;
 
-    h.repo.write("src/search.rs", "pub fn search() {\n    fast()\n}\n");
+    h.repo
+        .write("src/search.rs", "pub fn search() {\n    fast()\n}\n");
     let cursor = h.repo.commit(CURSOR_MESSAGE, &DEE);
     h.repo.write("CHANGELOG.md", "- search\n");
     let human = h.repo.commit("Note the change", &ANN_LATER);
@@ -324,7 +344,10 @@ async fn since_reads_only_what_is_newer_and_repo_names_a_clone_without_origin(st
         .await
         .unwrap()
         .unwrap();
-    let expected: BTreeSet<String> = [&h.copilot, &h.fast, &h.merge].into_iter().cloned().collect();
+    let expected: BTreeSet<String> = [&h.copilot, &h.fast, &h.merge]
+        .into_iter()
+        .cloned()
+        .collect();
     assert_eq!(event_shas(&store, &repo).await, expected);
 
     // The velocity context comes from the whole store, not only from the scanned range:
@@ -370,9 +393,16 @@ async fn scans_that_cannot_start_change_nothing(store: Store) {
     let err = scan_in(&store, &shared, &args, ProgressDisplay::Hidden)
         .await
         .unwrap_err();
-    assert!(format!("{err:#}").contains("not a git repository"), "{err:#}");
+    assert!(
+        format!("{err:#}").contains("not a git repository"),
+        "{err:#}"
+    );
 
-    let org = store.get_organization_by_slug("acme").await.unwrap().unwrap();
+    let org = store
+        .get_organization_by_slug("acme")
+        .await
+        .unwrap()
+        .unwrap();
     let page = store.list_repositories(&org.id, None, 10).await.unwrap();
     assert!(page.items.is_empty(), "{:?}", page.items);
 }

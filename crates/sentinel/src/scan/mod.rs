@@ -61,7 +61,11 @@ impl ScanReport {
         } else {
             0.0
         };
-        let created = if self.created { " (new repository)" } else { "" };
+        let created = if self.created {
+            " (new repository)"
+        } else {
+            ""
+        };
         format!(
             "Scanned {}{created} from {}: {} commits in range, {} new read and recorded \
              ({} AI-attributed, {} merges not scored), {} already known; {:.1} s, \
@@ -182,10 +186,7 @@ pub async fn scan_in(
         .collect();
     drop(settled);
     let mut author_dates = AuthorDates::new();
-    for (email, at) in store
-        .commit_author_dates(&org.id, &repository.id)
-        .await?
-    {
+    for (email, at) in store.commit_author_dates(&org.id, &repository.id).await? {
         author_dates.insert(&email, at);
     }
     for commit in &in_range {
@@ -222,15 +223,8 @@ pub async fn scan_in(
             Some(stream) => pipeline::read_and_score(stream?, &scorer, &sender),
         }
     });
-    let written = pipeline::write_batches(
-        store,
-        &org.id,
-        &repository.id,
-        clock,
-        receiver,
-        &progress,
-    )
-    .await;
+    let written =
+        pipeline::write_batches(store, &org.id, &repository.id, clock, receiver, &progress).await;
     let read = reader.await.context("reading the history")?;
     progress.finish();
     let written = written?;

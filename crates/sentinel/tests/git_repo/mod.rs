@@ -94,7 +94,14 @@ impl GitRepo {
     pub fn commit(&self, message: &str, who: &Who) -> String {
         self.git(&["add", "-A"]);
         self.git_as(
-            &["commit", "-q", "--allow-empty", "--cleanup=verbatim", "-m", message],
+            &[
+                "commit",
+                "-q",
+                "--allow-empty",
+                "--cleanup=verbatim",
+                "-m",
+                message,
+            ],
             who,
         );
         self.git(&["rev-parse", "HEAD"])
@@ -103,7 +110,14 @@ impl GitRepo {
     /// `git merge --no-ff` of `branch` into the current branch as `who`; the merge's sha.
     pub fn merge(&self, branch: &str, who: &Who) -> String {
         self.git_as(
-            &["merge", "-q", "--no-ff", "-m", &format!("Merge {branch}"), branch],
+            &[
+                "merge",
+                "-q",
+                "--no-ff",
+                "-m",
+                &format!("Merge {branch}"),
+                branch,
+            ],
             who,
         );
         self.git(&["rev-parse", "HEAD"])
@@ -112,7 +126,5 @@ impl GitRepo {
 
 /// `n` distinct lines of code, for commits that must be large.
 pub fn lines(n: usize, word: &str) -> String {
-    (0..n)
-        .map(|i| format!("let {word}_{i} = {i};\n"))
-        .collect()
+    (0..n).map(|i| format!("let {word}_{i} = {i};\n")).collect()
 }
