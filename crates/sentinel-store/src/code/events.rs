@@ -155,8 +155,10 @@ impl Store {
                  VALUES {} ON CONFLICT (repository_id, dedup_key) DO NOTHING RETURNING id",
                 value_rows(tx.backend(), chunk.len(), EVENT_VALUES)
             );
+            // Only full-size statements are kept prepared (see `code::commits::record`).
+            let persistent = chunk.len() == EVENTS_PER_STATEMENT;
             let inserted: Vec<String> = tx!(&mut tx, |conn| {
-                let mut query = sqlx::query_scalar::<_, String>(&sql);
+                let mut query = sqlx::query_scalar::<_, String>(&sql).persistent(persistent);
                 for (offset, new) in chunk.iter().enumerate() {
                     let (details, dedup_key) = &rows[start + offset];
                     let environment = match &new.event.details {

@@ -5,6 +5,10 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal as _;
 use std::time::Duration;
 
+/// The bar's line: elapsed, bar, commits recorded of those to record, time left, AI so far.
+const TEMPLATE: &str =
+    "{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} commits, {eta} left, {msg}";
+
 /// How the scan shows its progress.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProgressDisplay {
@@ -28,10 +32,8 @@ impl Progress {
             };
         }
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-        // The template is a constant; if it ever failed to parse, the default style is fine.
-        if let Ok(style) = ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} commits ({per_sec}, {eta} left) {msg}",
-        ) {
+        // A test keeps the template valid; were it not, the default style would do.
+        if let Ok(style) = ProgressStyle::with_template(TEMPLATE) {
             bar.set_style(style);
         }
         bar.enable_steady_tick(Duration::from_millis(200));
@@ -47,5 +49,24 @@ impl Progress {
     /// Removes the bar, leaving the terminal to the summary.
     pub(crate) fn finish(&self) {
         self.bar.finish_and_clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_template_parses() {
+        assert!(ProgressStyle::with_template(TEMPLATE).is_ok());
+    }
+
+    #[test]
+    fn hidden_progress_draws_nothing_but_counts() {
+        let progress = Progress::new(ProgressDisplay::Hidden, 10);
+        progress.advance(4, 1);
+        assert!(progress.bar.is_hidden());
+        assert_eq!(progress.bar.position(), 4);
+        progress.finish();
     }
 }

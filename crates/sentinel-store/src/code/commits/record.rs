@@ -19,7 +19,9 @@ const COMMIT_VALUES: usize = 23;
 /// Values per file row (see [`insert_files`]).
 const FILE_VALUES: usize = 18;
 /// Rows per statement: well under both backends' limit on bound values (SQLite 32,766,
-/// PostgreSQL 65,535) however many columns.
+/// PostgreSQL 65,535) however many columns. Only statements of exactly this many rows are
+/// kept prepared: the last one of a batch has any length, and keeping one prepared
+/// statement per length (hundreds of bound values each) grew a scan's memory by tens of MB.
 const COMMITS_PER_STATEMENT: usize = 250;
 const FILES_PER_STATEMENT: usize = 500;
 const SHAS_PER_STATEMENT: usize = 1_000;
@@ -128,8 +130,9 @@ async fn upsert_commits(
             i64_of(ai_lines),
         ));
     }
+    let persistent = chunk.len() == COMMITS_PER_STATEMENT;
     tx!(tx, |conn| {
-        let mut query = sqlx::query(&sql);
+        let mut query = sqlx::query(&sql).persistent(persistent);
         for ((commit, attribution), (parents, signals, subject, ai_lines)) in chunk.iter().zip(rows)
         {
             query = query
@@ -246,8 +249,9 @@ async fn insert_files(
         .iter()
         .map(|row| to_json("file signals", &row.file.signals))
         .collect::<StoreResult<Vec<_>>>()?;
+    let persistent = chunk.len() == FILES_PER_STATEMENT;
     tx!(tx, |conn| {
-        let mut query = sqlx::query(&sql);
+        let mut query = sqlx::query(&sql).persistent(persistent);
         for (row, signals) in chunk.iter().zip(&signals) {
             let (confidence, method, tool, by) = match row.verdict {
                 Some((confidence, by, tool)) => (
