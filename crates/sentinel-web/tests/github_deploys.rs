@@ -10,7 +10,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use sentinel_ingest::github::sign;
-use sentinel_store::code::{DeployRangeSource, InstallationUpsert, NewRepository};
+use sentinel_store::code::DeployRangeSource;
 use sentinel_store::testing::TestStore;
 use sentinel_web::state::WebSettings;
 use sentinel_web::webhooks::WebhookSecrets;
@@ -77,38 +77,9 @@ async fn deploys_are_linked_to_the_commits_they_shipped(app: TestApp) {
     let second = commit(clone.path(), "two");
     let third = commit(clone.path(), "three");
 
-    app.store
-        .upsert_installation(
-            &InstallationUpsert {
-                github_id: 1,
-                account_login: "Codertocat".into(),
-                account_type: "User".into(),
-                suspended: false,
-            },
-            support::NOW,
-        )
-        .await
-        .unwrap();
-    app.store
-        .claim_installation(1, &app.org_id, support::NOW)
-        .await
-        .unwrap();
     let repo = app
-        .store
-        .create_repository(
-            &app.org_id,
-            &NewRepository {
-                full_name: "Codertocat/Hello-World".into(),
-                default_branch: "master".into(),
-                github_id: Some(186853002),
-                installation_id: Some(1),
-                clone_path: Some(clone.path().to_string_lossy().into_owned()),
-                settings: Default::default(),
-            },
-            support::NOW,
-        )
-        .await
-        .unwrap();
+        .watch_hello_world(Some(clone.path().to_string_lossy().into_owned()))
+        .await;
 
     for (delivery, id, sha, at) in [
         ("deploy-1", 1, &first, "2024-05-01T10:00:00Z"),
@@ -130,22 +101,7 @@ async fn deploys_are_linked_to_the_commits_they_shipped(app: TestApp) {
         assert_eq!(sent.json()["status"], "accepted", "{delivery}");
     }
 
-    let clock: sentinel_core::clock::SharedClock = std::sync::Arc::new(app.clock.clone());
-    let mut runtime = sentinel_jobs::JobRuntime::new(
-        app.store.clone(),
-        clock,
-        sentinel_jobs::RuntimeConfig {
-            poll_interval: Duration::from_millis(20),
-            ..Default::default()
-        },
-    );
-    sentinel_jobs::code::register(
-        &mut runtime,
-        sentinel_jobs::code::CodeDeps {
-            reader: sentinel_jobs::code::CommitReader::default(),
-        },
-    );
-    let handle = runtime.start();
+    let handle = app.start_code_jobs();
     // Both deploys linked: the third commit is in the second deploy's range.
     let deadline = Instant::now() + Duration::from_secs(20);
     let (shipping_first, shipping_third) = loop {
