@@ -9,73 +9,19 @@
 
 mod common;
 
+use common::browser::{
+    artifacts_dir, find_chromedriver, log_in, open_browser, start_driver, text_now, wait_for,
+};
 use common::{eventually, open_store, org_of_key, ServerProcess};
-use fantoccini::{ClientBuilder, Locator};
-use hyper_util::client::legacy::connect::HttpConnector;
+use fantoccini::Locator;
 use sentinel_core::incident::IncidentStatus;
 use sentinel_store::incidents::IncidentQuery;
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const EMAIL: &str = "browser@example.com";
 const PASSWORD: &str = "browser-test-password-1";
-
-/// The chromedriver child process, killed (by its own PID) when dropped.
-struct Driver {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn find_chromedriver() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join("chromedriver"))
-        .find(|candidate| candidate.is_file())
-}
-
-fn start_driver(binary: &Path) -> Driver {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(binary)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let driver = Driver {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "chromedriver did not start listening"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    driver
-}
-
-fn artifacts_dir() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
-    target.join("test-artifacts")
-}
 
 #[inline(never)]
 fn parse_quantity(text: &str) -> u32 {
@@ -164,50 +110,11 @@ async fn a_person_resolves_an_incident_creates_an_api_key_and_acknowledges_an_al
     .await;
 
     let driver = start_driver(&chromedriver);
-    let profile = tempfile::tempdir().unwrap();
-    let mut chrome_options = serde_json::json!({
-        "args": [
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run",
-            format!("--user-data-dir={}", profile.path().display()),
-        ]
-    });
-    if Path::new("/usr/bin/chromium").is_file() {
-        chrome_options["binary"] = "/usr/bin/chromium".into();
-    }
-    let mut capabilities = serde_json::Map::new();
-    capabilities.insert("goog:chromeOptions".into(), chrome_options);
-    let browser = ClientBuilder::new(HttpConnector::new())
-        .capabilities(capabilities)
-        .connect(&driver.url)
-        .await
-        .expect("a Chromium session");
-    browser.set_window_size(1280, 1400).await.unwrap();
+    let (browser, _profile) = open_browser(&driver).await;
     let base = &server.base_url;
 
     // Log in through the form; the dashboard lands on the incident list.
-    browser.goto(&format!("{base}/incidents")).await.unwrap();
-    browser
-        .find(Locator::Css("#email"))
-        .await
-        .unwrap()
-        .send_keys(EMAIL)
-        .await
-        .unwrap();
-    browser
-        .find(Locator::Css("#password"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    browser
-        .find(Locator::Css("form.login button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    log_in(&browser, base, "/incidents", EMAIL, PASSWORD).await;
     wait_for(&browser, "table.incidents").await;
     assert!(browser
         .current_url()
@@ -365,25 +272,4 @@ async fn a_person_resolves_an_incident_creates_an_api_key_and_acknowledges_an_al
 
     browser.close().await.unwrap();
     drop(driver);
-}
-
-/// The text of the element `css` on the page as it is now; empty while it is missing. A form
-/// post replaces the page, so an element found on the old page can go stale before its text
-/// is read: that too reads as empty, and the caller's loop asks again.
-async fn text_now(browser: &fantoccini::Client, css: &str) -> String {
-    match browser.find(Locator::Css(css)).await {
-        Ok(element) => element.text().await.unwrap_or_default(),
-        Err(_) => String::new(),
-    }
-}
-
-async fn wait_for(browser: &fantoccini::Client, css: &str) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        if browser.find(Locator::Css(css)).await.is_ok() {
-            return;
-        }
-        assert!(Instant::now() < deadline, "{css} did not appear");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }

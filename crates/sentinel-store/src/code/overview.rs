@@ -94,6 +94,9 @@ impl Store {
         from: Millis,
         to: Millis,
     ) -> StoreResult<RepositoryOverview> {
+        // Both commit queries read `commits_overview` alone. Grouping by day and by tool in
+        // one pass was tried: one scan, but the two-column grouping cost more than the
+        // second scan saves (43 ms against 23 + 12 ms at 100,000 commits).
         let scope = "org_id = $1 AND repository_id = $2 AND authored_at >= $3 \
              AND authored_at < $4 AND status = 'attributed' AND is_merge = FALSE";
         // PostgreSQL sums BIGINTs into NUMERIC; the casts keep both backends at i64.
@@ -142,7 +145,9 @@ impl Store {
             tools: tools
                 .into_iter()
                 .filter_map(|(tool, commits)| {
-                    tool.parse().ok().map(|tool| ToolCount { tool, commits })
+                    tool.parse::<AiTool>()
+                        .ok()
+                        .map(|tool| ToolCount { tool, commits })
                 })
                 .collect(),
             ..RepositoryOverview::default()
@@ -176,12 +181,16 @@ impl Store {
             .map(|c| format!("a.{}", c.trim()))
             .collect::<Vec<_>>()
             .join(", ");
+        // The page of paths first, then each path's latest row by its index entry. CROSS JOIN
+        // fixes that order for SQLite, whose planner otherwise starts from every high-risk
+        // row of the repository (seconds at a million rows); PostgreSQL plans it freely.
         let sql = format!(
-            "SELECT {columns}, l.changes FROM code_attribution a JOIN (SELECT path, \
-             MAX(authored_at) AS latest, COUNT(*) AS changes FROM code_attribution \
+            "SELECT {columns}, l.changes FROM (SELECT path, MAX(authored_at) AS latest, \
+             COUNT(*) AS changes FROM code_attribution \
              WHERE org_id = $1 AND repository_id = $2 AND risk_tier IN ('T3', 'T4') AND path > $3 \
-             GROUP BY path ORDER BY path LIMIT {}) l ON a.path = l.path AND a.authored_at = l.latest \
-             WHERE a.repository_id = $2 AND a.risk_tier IN ('T3', 'T4') \
+             GROUP BY path ORDER BY path LIMIT {}) l CROSS JOIN code_attribution a \
+             WHERE a.org_id = $1 AND a.repository_id = $2 AND a.risk_tier IN ('T3', 'T4') \
+             AND a.path = l.path AND a.authored_at = l.latest \
              ORDER BY a.path, a.computed_at DESC",
             limit + 1
         );

@@ -2,6 +2,8 @@
 //! with its own data directory, ready when `/readyz` answers 200.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod browser;
+
 use sentinel_core::id::OrgId;
 use sentinel_store::{Store, StoreOptions};
 use std::io::{BufRead, BufReader};

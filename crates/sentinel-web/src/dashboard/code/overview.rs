@@ -138,7 +138,10 @@ pub async fn show(
             .iter()
             .map(|t| ToolRow {
                 tool: t.tool.as_str(),
-                commits: count(t.commits),
+                commits: match t.commits {
+                    1 => "1 commit".to_string(),
+                    n => format!("{} commits", count(n)),
+                },
             })
             .collect(),
         chart: (!buckets.is_empty()).then(|| share_chart(&buckets, step)),
