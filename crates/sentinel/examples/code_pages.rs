@@ -207,7 +207,7 @@ async fn seed(store: &Store) -> anyhow::Result<()> {
         store
             .insert_code_events(&org.id, &repo.id, &events, END)
             .await?;
-        if (first / BATCH) % 20 == 0 {
+        if (first / BATCH).is_multiple_of(20) {
             println!("  {first} commits in {:.0?}", started.elapsed());
         }
     }
