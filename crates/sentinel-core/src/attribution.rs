@@ -30,6 +30,7 @@
 //!
 //! A zero-weight signal is a note, not evidence: it never counts as "fired".
 
+mod author_dates;
 mod combine;
 mod heuristics;
 mod identities;
@@ -39,6 +40,7 @@ mod style;
 #[cfg(test)]
 mod tests;
 
+pub use author_dates::AuthorDates;
 pub use combine::{combine, contributions};
 pub use heuristics::{
     LOCAL_HOUR_WEIGHT, NIGHT_END_MINUTE, NIGHT_START_MINUTE, PR_TEXT_WEIGHT, VELOCITY_MIN_LINES,
@@ -83,6 +85,16 @@ pub struct PullRequestText<'a> {
     pub number: Option<u64>,
     pub title: &'a str,
     pub body: &'a str,
+}
+
+impl<'a> From<&'a crate::code::PullRequestDetails> for PullRequestText<'a> {
+    fn from(pr: &'a crate::code::PullRequestDetails) -> Self {
+        Self {
+            number: Some(pr.number),
+            title: &pr.title,
+            body: &pr.body,
+        }
+    }
 }
 
 /// What attribution needs that the commit does not carry.

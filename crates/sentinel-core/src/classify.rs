@@ -86,6 +86,9 @@ pub fn title(event: &Event) -> String {
             Some(route) => format!("HTTP {status} on {route}"),
             None => format!("HTTP {status}"),
         }
+    } else if let Some(operation) = event.transaction.as_deref().or(event.route.as_deref()) {
+        // A failed span with neither exception nor message: what failed is the operation.
+        format!("{operation} failed")
     } else {
         String::new()
     };
@@ -293,6 +296,11 @@ mod tests {
         assert_eq!(culprit(&message), "/404");
         assert_eq!(error_type(&message), "message");
         assert_eq!(title(&Event::default()), "<unlabeled event>");
+        let failed_span = Event {
+            transaction: Some("charge-card".into()),
+            ..Event::default()
+        };
+        assert_eq!(title(&failed_span), "charge-card failed");
     }
 
     #[test]

@@ -8,6 +8,8 @@
 
 mod attribution_types;
 mod events;
+mod full_name;
+pub mod mapping;
 
 pub use attribution_types::{
     AiTool, AttributionMethod, CommitAttribution, FileAttribution, RiskTier, Signal, UnknownValue,
@@ -16,6 +18,7 @@ pub use events::{
     CodeEvent, CodeEventDetails, CodeEventKind, CommitRef, DeployDetails, PrAction,
     PullRequestDetails, ReviewDetails, ReviewState,
 };
+pub use full_name::{parse_full_name, InvalidFullName};
 
 use crate::clock::Millis;
 use serde::{Deserialize, Serialize};

@@ -240,6 +240,19 @@ fn frame_component(frame: &Frame) -> Option<String> {
     Some(format!("frame={place}|{function}"))
 }
 
+/// The id of an event that belongs to a trace: one per trace and incident. A failure is
+/// often reported several times within one trace (OpenTelemetry records an exception on
+/// every span it escapes through, exporters retry), and the store keeps one event per id, so
+/// repeats of one trace count once. 32 lowercase hex characters, like an SDK's event id.
+pub fn trace_event_id(trace_id: &str, fingerprint_hash: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(b"sentinel-trace-event");
+    hasher.update((trace_id.len() as u64).to_le_bytes());
+    hasher.update(trace_id.as_bytes());
+    hasher.update(fingerprint_hash.as_bytes());
+    hex::encode(&hasher.finalize()[..16])
+}
+
 /// SHA-256 over the version and the length-prefixed components, so no two different
 /// component lists hash the same input bytes.
 fn hash_components(components: &[String]) -> String {

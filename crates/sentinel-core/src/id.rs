@@ -87,6 +87,10 @@ define_id!(
     CodeEventId
 );
 define_id!(
+    /// A code mapping: a service's stack-frame prefix and where it lives in a repository.
+    CodeMappingId
+);
+define_id!(
     /// A notification channel.
     ChannelId
 );

@@ -6,6 +6,7 @@
 //! a scan needs first: which GitHub repository the clone belongs to, its default branch, and
 //! what a revision names.
 
+mod blame;
 mod command;
 mod error;
 mod header;
@@ -13,12 +14,15 @@ mod lines;
 mod parser;
 mod patch;
 mod quote;
+mod range;
 mod remote;
 mod repo;
 mod stream;
 
+pub use blame::BlamedLine;
 pub use error::GitError;
 pub use parser::{Limits, LogParser};
+pub use range::CommitRange;
 pub use remote::full_name_from_url;
-pub use repo::{LogOptions, Repo};
+pub use repo::{CommitSummary, LogOptions, Repo};
 pub use stream::CommitStream;

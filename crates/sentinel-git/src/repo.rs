@@ -49,6 +49,39 @@ impl LogOptions {
     }
 }
 
+/// What [`Repo::log_summaries`] lists of each commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitSummary {
+    /// Lower-case hex object id.
+    pub sha: String,
+    /// As [`Repo::log`] reads it (lossily decoded, no mailmap).
+    pub author_email: String,
+    /// Milliseconds since the epoch.
+    pub authored_at: i64,
+}
+
+impl CommitSummary {
+    /// `sha NUL email NUL seconds`.
+    fn parse(line: &[u8]) -> Option<Self> {
+        let mut fields = line.splitn(3, |&b| b == 0);
+        let sha = fields.next()?;
+        let email = fields.next()?;
+        let seconds: i64 = std::str::from_utf8(fields.next()?)
+            .ok()?
+            .trim()
+            .parse()
+            .ok()?;
+        if sha.is_empty() || !sha.iter().all(u8::is_ascii_hexdigit) {
+            return None;
+        }
+        Some(Self {
+            sha: String::from_utf8_lossy(sha).to_ascii_lowercase(),
+            author_email: String::from_utf8_lossy(email).into_owned(),
+            authored_at: seconds.checked_mul(1000)?,
+        })
+    }
+}
+
 /// A git repository on disk (a work tree or a bare directory), read with the git CLI.
 #[derive(Debug, Clone)]
 pub struct Repo {
@@ -112,6 +145,11 @@ impl Repo {
         }
     }
 
+    /// The branch `HEAD` is on; `None` on a detached `HEAD`.
+    pub fn current_branch(&self) -> Result<Option<String>, GitError> {
+        Ok(self.symbolic_ref("HEAD")?.filter(|b| !b.is_empty()))
+    }
+
     /// The branch `origin/HEAD` points at, else the current branch, else `main`.
     pub fn default_branch(&self) -> Result<String, GitError> {
         if let Some(remote_head) = self.symbolic_ref("refs/remotes/origin/HEAD")? {
@@ -159,10 +197,15 @@ impl Repo {
     /// `git log` in Sentinel's format, oldest first, for the given revision arguments.
     fn log_command(&self, revisions: &[String]) -> Command {
         let mut cmd = self.git();
+        cmd.args(["log", "--reverse", "--date-order"]);
+        self.patch_args(&mut cmd);
+        cmd.args(revisions).arg("--");
+        cmd
+    }
+
+    /// What every log in Sentinel's format shows of each commit: header and `-U0` patch.
+    fn patch_args(&self, cmd: &mut Command) {
         cmd.args([
-            "log",
-            "--reverse",
-            "--date-order",
             "-p",
             "-U0",
             "--diff-merges=off",
@@ -178,26 +221,95 @@ impl Repo {
             "--src-prefix=a/",
             "--dst-prefix=b/",
         ])
-        .arg(format!("--format={FORMAT}"))
-        .args(revisions)
-        .arg("--");
-        cmd
+        .arg(format!("--format={FORMAT}"));
     }
 
-    /// The commits reachable from `options.rev` (default `HEAD`) and not from
-    /// `options.since`, parents before children, read from a single `git log` as it runs.
-    pub fn log(&self, options: LogOptions) -> Result<CommitStream, GitError> {
+    /// Exactly the commits named by `shas`, in that order, parsed like [`Repo::log`]'s: for
+    /// reading only the commits a store does not have yet, without walking the history's
+    /// patches again. The shas go to `git log --no-walk --stdin`, so any number fits.
+    pub fn log_commits(
+        &self,
+        shas: &[String],
+        options: &LogOptions,
+    ) -> Result<CommitStream, GitError> {
+        if shas.is_empty() {
+            return Ok(CommitStream::empty());
+        }
+        let mut input = Vec::with_capacity(shas.len() * 41);
+        for sha in shas {
+            if sha.is_empty() || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(GitError::UnknownRevision(sha.clone()));
+            }
+            input.extend_from_slice(sha.as_bytes());
+            input.push(b'\n');
+        }
+        let mut cmd = self.git();
+        cmd.args(["log", "--no-walk=unsorted", "--stdin"]);
+        self.patch_args(&mut cmd);
+        cmd.arg("--");
+        CommitStream::spawn_with_input(cmd, Some(input), options.limits())
+    }
+
+    /// Sha, author e-mail and author date of each commit [`Repo::log`] would read with these
+    /// options, in the same order, without reading any patch: cheap enough to list a whole
+    /// history first (to skip what is known, and to know every author's dates up front).
+    pub fn log_summaries(&self, options: &LogOptions) -> Result<Vec<CommitSummary>, GitError> {
+        let Some(revisions) = self.revisions(options)? else {
+            return Ok(Vec::new());
+        };
+        let mut cmd = self.git();
+        cmd.args([
+            "log",
+            "--reverse",
+            "--date-order",
+            "--no-notes",
+            "--encoding=UTF-8",
+            "--format=tformat:%H%x00%ae%x00%at",
+        ])
+        .args(&revisions)
+        .arg("--");
+        let out = output(&mut cmd)?;
+        if !out.status.success() {
+            return Err(failed(&cmd, &out));
+        }
+        out.stdout
+            .split(|&b| b == b'\n')
+            .filter(|line| !line.is_empty())
+            .enumerate()
+            .map(|(index, line)| {
+                CommitSummary::parse(line).ok_or_else(|| GitError::Parse {
+                    line: index as u64 + 1,
+                    message: format!(
+                        "expected sha, e-mail and date, found {:?}",
+                        String::from_utf8_lossy(&line[..line.len().min(60)])
+                    ),
+                })
+            })
+            .collect()
+    }
+
+    /// The revision arguments for `options`; `None` in an empty repository.
+    fn revisions(&self, options: &LogOptions) -> Result<Option<Vec<String>>, GitError> {
         let rev = match &options.rev {
             Some(rev) => self.resolve(rev)?,
             None => match self.head_sha()? {
                 Some(sha) => sha,
-                None => return Ok(CommitStream::empty()),
+                None => return Ok(None),
             },
         };
         let mut revisions = vec![rev];
         if let Some(since) = &options.since {
             revisions.push(format!("^{}", self.resolve(since)?));
         }
+        Ok(Some(revisions))
+    }
+
+    /// The commits reachable from `options.rev` (default `HEAD`) and not from
+    /// `options.since`, parents before children, read from a single `git log` as it runs.
+    pub fn log(&self, options: LogOptions) -> Result<CommitStream, GitError> {
+        let Some(revisions) = self.revisions(&options)? else {
+            return Ok(CommitStream::empty());
+        };
         CommitStream::spawn(self.log_command(&revisions), options.limits())
     }
 

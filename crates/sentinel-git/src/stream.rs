@@ -5,7 +5,7 @@ use crate::command::describe;
 use crate::error::{truncate_stderr, GitError, STDERR_LIMIT};
 use crate::parser::{Limits, LogParser};
 use sentinel_core::code::Commit;
-use std::io::{BufReader, Read};
+use std::io::{BufReader, Read, Write};
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::thread::JoinHandle;
 
@@ -16,6 +16,9 @@ struct Running {
     child: Child,
     parser: LogParser<BufReader<ChildStdout>>,
     stderr: Option<JoinHandle<Vec<u8>>>,
+    /// Writes the revisions of `git log --stdin`; it ends when they are written or git
+    /// stops reading.
+    stdin: Option<JoinHandle<()>>,
     command: String,
 }
 
@@ -54,15 +57,35 @@ impl CommitStream {
     }
 
     /// Starts `cmd` (a `git log` in Sentinel's format) and reads its stdout.
-    pub(crate) fn spawn(mut cmd: Command, limits: Limits) -> Result<Self, GitError> {
+    pub(crate) fn spawn(cmd: Command, limits: Limits) -> Result<Self, GitError> {
+        Self::spawn_with_input(cmd, None, limits)
+    }
+
+    /// Like [`CommitStream::spawn`], writing `input` to git's stdin (for `--stdin`) from a
+    /// thread of its own, so git never blocks on a full stdout while we write.
+    pub(crate) fn spawn_with_input(
+        mut cmd: Command,
+        input: Option<Vec<u8>>,
+        limits: Limits,
+    ) -> Result<Self, GitError> {
         let command = describe(&cmd);
         tracing::debug!(%command, "starting git log");
+        if input.is_some() {
+            cmd.stdin(Stdio::piped());
+        }
         let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .map_err(GitError::Spawn)?;
         let stderr = child.stderr.take().map(collect_stderr);
+        let stdin = match (input, child.stdin.take()) {
+            (Some(input), Some(mut pipe)) => Some(std::thread::spawn(move || {
+                // A write error means git exited early; its status tells why.
+                let _ = pipe.write_all(&input);
+            })),
+            _ => None,
+        };
         let Some(stdout) = child.stdout.take() else {
             let _ = child.kill();
             let _ = child.wait();
@@ -76,6 +99,7 @@ impl CommitStream {
                 child,
                 parser,
                 stderr,
+                stdin,
                 command,
             }),
             commits: 0,
@@ -137,6 +161,9 @@ impl Drop for Running {
         }
         let _ = self.child.wait();
         if let Some(handle) = self.stderr.take() {
+            let _ = handle.join();
+        }
+        if let Some(handle) = self.stdin.take() {
             let _ = handle.join();
         }
     }

@@ -221,3 +221,62 @@ fn dropping_a_stream_early_stops_git() {
     assert_eq!(stream.commits_read(), 1);
     drop(stream);
 }
+
+#[test]
+fn named_commits_read_exactly_like_the_log_in_the_order_given() {
+    let h = history();
+    let repo = Repo::open(h.repo.path()).expect("open");
+    let all = read(&repo, LogOptions::default());
+    let wanted = vec![h.shas[4].clone(), h.shas[1].clone(), h.shas[5].clone()];
+    let some: Vec<Commit> = repo
+        .log_commits(&wanted, &LogOptions::default())
+        .expect("log starts")
+        .collect::<Result<_, _>>()
+        .expect("log reads");
+    assert_eq!(some, vec![all[4].clone(), all[1].clone(), all[5].clone()]);
+    assert!(repo
+        .log_commits(&[], &LogOptions::default())
+        .expect("empty")
+        .next()
+        .is_none());
+    // An unknown object is git's error, not a silently shorter list.
+    let missing = vec!["0123456789012345678901234567890123456789".to_string()];
+    let read_missing: Result<Vec<Commit>, GitError> = repo
+        .log_commits(&missing, &LogOptions::default())
+        .expect("log starts")
+        .collect();
+    assert!(read_missing.is_err());
+    assert!(matches!(
+        repo.log_commits(&["HEAD~1".to_string()], &LogOptions::default()),
+        Err(GitError::UnknownRevision(_))
+    ));
+}
+
+#[test]
+fn summaries_list_the_logs_commits_without_patches() {
+    let h = history();
+    let repo = Repo::open(h.repo.path()).expect("open");
+    let all = read(&repo, LogOptions::default());
+    let summaries = repo.log_summaries(&LogOptions::default()).expect("list");
+    assert_eq!(summaries.len(), all.len());
+    for (summary, commit) in summaries.iter().zip(&all) {
+        assert_eq!(summary.sha, commit.sha);
+        assert_eq!(summary.author_email, commit.author.person.email);
+        assert_eq!(summary.authored_at, commit.author.at_ms);
+    }
+    let since = LogOptions {
+        since: Some(h.shas[2].clone()),
+        ..LogOptions::default()
+    };
+    let newer: Vec<String> = repo
+        .log_summaries(&since)
+        .expect("list")
+        .into_iter()
+        .map(|s| s.sha)
+        .collect();
+    assert_eq!(newer, h.shas[3..].to_vec());
+    assert_eq!(
+        repo.current_branch().expect("branch").as_deref(),
+        Some("main")
+    );
+}

@@ -1,5 +1,6 @@
 //! Wire formats at Sentinel's edge: Sentry envelopes and store payloads, check-ins and
-//! Sentinel's native event API, read into core values; GitHub webhooks in [`github`].
+//! Sentinel's native event API, read into core values; OpenTelemetry's OTLP/HTTP exports in
+//! [`otlp`]; GitHub webhooks in [`github`].
 //!
 //! Request handlers call, in order: [`auth`] to find the key, [`decode::decode_body`] within
 //! [`limits`], then [`read_envelope`], [`read_store_payload`] or
@@ -16,6 +17,7 @@ pub mod interfaces;
 pub mod lenient;
 pub mod limits;
 pub mod native;
+pub mod otlp;
 pub mod stacktrace;
 pub mod values;
 

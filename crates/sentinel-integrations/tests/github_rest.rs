@@ -12,7 +12,7 @@ use secrecy::SecretString;
 use sentinel_core::clock::{ManualClock, MINUTE_MS};
 use sentinel_core::code::{Commit, FileChange, FileStatus, GitStamp, Person};
 use sentinel_integrations::github::{
-    CommitLookup, GithubApp, GithubClient, GithubError, PullRequestText,
+    CommitLookup, Comparison, GithubApp, GithubClient, GithubError, PullRequestText,
 };
 use sentinel_integrations::{HttpOptions, HttpTransport};
 use stand_in::*;
@@ -379,4 +379,45 @@ async fn arguments_that_cannot_name_a_commit_send_nothing() {
     }
     assert_eq!(server.tokens_issued(), 0);
     assert_eq!(server.repo_requests(), 0);
+}
+
+#[tokio::test]
+async fn compare_reads_the_newest_pages_of_a_range_newest_first() {
+    let (server, _clock, client) = start().await;
+    let whole = client
+        .compare(INSTALLATION_ID, FULL_NAME, RANGE_BASE, RANGE_HEAD, 1000)
+        .await
+        .unwrap();
+    let expected: Vec<String> = (1..=RANGE_LEN).rev().map(range_sha).collect();
+    assert_eq!(
+        whole,
+        Comparison::Commits {
+            shas: expected.clone(),
+            truncated: false
+        }
+    );
+    // Cut to 100: the newest hundred, which come from the last pages.
+    let cut = client
+        .compare(INSTALLATION_ID, FULL_NAME, RANGE_BASE, RANGE_HEAD, 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        cut,
+        Comparison::Commits {
+            shas: expected[..100].to_vec(),
+            truncated: true
+        }
+    );
+    let gone = client
+        .compare(INSTALLATION_ID, FULL_NAME, GONE_SHA, RANGE_HEAD, 100)
+        .await
+        .unwrap();
+    assert_eq!(gone, Comparison::Missing);
+    assert!(matches!(
+        client
+            .compare(INSTALLATION_ID, FULL_NAME, "not-a-sha", RANGE_HEAD, 100)
+            .await,
+        Err(GithubError::InvalidArgument { .. })
+    ));
+    server.assert_headers_valid();
 }

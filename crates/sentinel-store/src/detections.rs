@@ -12,6 +12,7 @@ use crate::{Store, StoreError, StoreResult, Tx};
 use sentinel_core::clock::{unix_hour, unix_minute, Millis, MINUTE_MS};
 use sentinel_core::detection::Resolution;
 use sentinel_core::id::OrgId;
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Detection {
@@ -82,6 +83,15 @@ pub struct TransactionDuration {
     pub transaction_name: String,
     pub received_at: i64,
     pub duration_ms: f64,
+}
+
+/// The durations of one service's transactions of one name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TransactionDurations {
+    pub org_id: String,
+    pub service_id: String,
+    pub transaction_name: String,
+    pub durations_ms: Vec<f64>,
 }
 
 /// How many transactions of one service and name fell in one duration bucket (see
@@ -340,6 +350,49 @@ impl Store {
             .fetch_all(pool)
             .await?
         }))
+    }
+
+    /// The durations of transactions received in `[from, until)`, across organizations,
+    /// grouped by organization, service and transaction name. Rows are read one at a time,
+    /// so memory grows by a duration per transaction rather than a row: at OTLP volumes the
+    /// latency window holds millions of them.
+    pub async fn transaction_durations_grouped(
+        &self,
+        from: Millis,
+        until: Millis,
+    ) -> StoreResult<Vec<TransactionDurations>> {
+        use futures::TryStreamExt;
+        let mut groups: BTreeMap<(String, String, String), Vec<f64>> = BTreeMap::new();
+        read!(self, |pool| {
+            let mut rows = sqlx::query_as::<_, (String, String, String, f64)>(
+                "SELECT org_id, service_id, transaction_name, duration_ms \
+                 FROM events WHERE kind = 'transaction' AND received_at >= $1 \
+                 AND received_at < $2 AND transaction_name IS NOT NULL \
+                 AND duration_ms IS NOT NULL",
+            )
+            .bind(from)
+            .bind(until)
+            .fetch(pool);
+            while let Some((org_id, service_id, name, duration)) = rows.try_next().await? {
+                match groups.get_mut(&(org_id.clone(), service_id.clone(), name.clone())) {
+                    Some(durations) => durations.push(duration),
+                    None => {
+                        groups.insert((org_id, service_id, name), vec![duration]);
+                    }
+                }
+            }
+        });
+        Ok(groups
+            .into_iter()
+            .map(
+                |((org_id, service_id, transaction_name), durations_ms)| TransactionDurations {
+                    org_id,
+                    service_id,
+                    transaction_name,
+                    durations_ms,
+                },
+            )
+            .collect())
     }
 
     /// The duration histograms of transactions received in the whole hours from the one

@@ -33,6 +33,7 @@ pub use query::{
 };
 pub use rollups::TagBreakdown;
 pub use status::SetStatusError;
+pub(crate) use write::value_rows;
 pub use write::{write_events, EventOutcome, IncidentSeed, NewEvent};
 
 use sentinel_core::clock::Millis;

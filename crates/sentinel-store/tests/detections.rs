@@ -334,6 +334,24 @@ async fn buckets_from_events(
             ))
             .or_insert(0) += 1;
     }
+    // The grouped, streamed read the latency detector uses sees the same transactions.
+    let mut grouped = std::collections::BTreeMap::new();
+    for group in store
+        .transaction_durations_grouped(from, until)
+        .await
+        .unwrap()
+    {
+        for duration in group.durations_ms {
+            *grouped
+                .entry((
+                    group.service_id.clone(),
+                    group.transaction_name.clone(),
+                    latency_bucket(duration),
+                ))
+                .or_insert(0) += 1;
+        }
+    }
+    assert_eq!(grouped, counts);
     counts
         .into_iter()
         .map(|((s, n, b), c)| (s, n, b, c))

@@ -94,6 +94,8 @@ pub struct Metrics {
     /// GitHub webhook deliveries, by outcome (`accepted`, `duplicate`, `ignored`, `forged`,
     /// `malformed`, …).
     pub github_deliveries: LabeledCounter,
+    /// OTLP spans and log records read, by signal (`spans`, `log_records`), events or not.
+    pub otlp_items: LabeledCounter,
 }
 
 impl Metrics {
@@ -109,6 +111,11 @@ impl Metrics {
     /// An ingest request was refused for `reason` (a short snake_case word).
     pub fn ingest_rejected(&self, reason: &str) {
         self.ingest_rejected.inc_by(reason, 1);
+    }
+
+    /// An OTLP export carried `n` items of `signal`.
+    pub fn otlp_items(&self, signal: &str, n: u64) {
+        self.otlp_items.inc_by(signal, n);
     }
 
     /// A GitHub delivery was answered with `outcome`.
@@ -187,6 +194,20 @@ impl Metrics {
             None,
             self.writer_queue_depth.get(),
         );
+        family(
+            &mut out,
+            "sentinel_otlp_items_total",
+            "counter",
+            "OTLP spans and log records read, by signal.",
+        );
+        for (signal, n) in self.otlp_items.snapshot() {
+            sample(
+                &mut out,
+                "sentinel_otlp_items_total",
+                Some(("signal", &signal)),
+                n,
+            );
+        }
         family(
             &mut out,
             "sentinel_github_deliveries_total",

@@ -9,7 +9,7 @@ mod support;
 use axum::http::StatusCode;
 use sentinel_core::code::CodeEventKind;
 use sentinel_ingest::github::sign;
-use sentinel_store::code::{CodeEventFilter, CommitStatus, InstallationUpsert, NewRepository};
+use sentinel_store::code::{CodeEventFilter, CommitStatus};
 use sentinel_store::testing::TestStore;
 use sentinel_web::state::WebSettings;
 use sentinel_web::webhooks::WebhookSecrets;
@@ -182,38 +182,7 @@ async fn a_redelivery_changes_nothing(app: TestApp) {
 async fn a_stored_push_becomes_code_events_and_commits(app: TestApp) {
     // Installation 1 is the one GitHub's examples name; the org claims it and watches
     // Codertocat/Hello-World (no clone, no App: the commit cannot be read, and says so).
-    app.store
-        .upsert_installation(
-            &InstallationUpsert {
-                github_id: 1,
-                account_login: "Codertocat".into(),
-                account_type: "User".into(),
-                suspended: false,
-            },
-            support::NOW,
-        )
-        .await
-        .unwrap();
-    app.store
-        .claim_installation(1, &app.org_id, support::NOW)
-        .await
-        .unwrap();
-    let repo = app
-        .store
-        .create_repository(
-            &app.org_id,
-            &NewRepository {
-                full_name: "Codertocat/Hello-World".into(),
-                default_branch: "master".into(),
-                github_id: Some(186853002),
-                installation_id: Some(1),
-                clone_path: None,
-                settings: Default::default(),
-            },
-            support::NOW,
-        )
-        .await
-        .unwrap();
+    let repo = app.watch_hello_world(None).await;
     let body = fixture("push.new-branch.json");
     let sent = deliver(
         &app,
@@ -225,22 +194,7 @@ async fn a_stored_push_becomes_code_events_and_commits(app: TestApp) {
     .await;
     assert_eq!(sent.json()["status"], "accepted");
 
-    let clock: sentinel_core::clock::SharedClock = std::sync::Arc::new(app.clock.clone());
-    let mut runtime = sentinel_jobs::JobRuntime::new(
-        app.store.clone(),
-        clock,
-        sentinel_jobs::RuntimeConfig {
-            poll_interval: std::time::Duration::from_millis(20),
-            ..Default::default()
-        },
-    );
-    sentinel_jobs::code::register(
-        &mut runtime,
-        sentinel_jobs::code::CodeDeps {
-            reader: sentinel_jobs::code::CommitReader::default(),
-        },
-    );
-    let handle = runtime.start();
+    let handle = app.start_code_jobs();
     let sha = "6113728f27ae82c7b1a177c8d03f9e96e0adf246";
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     let commit = loop {

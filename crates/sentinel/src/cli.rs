@@ -1,5 +1,5 @@
 //! The command line: `sentinel serve`, `migrate`, `user create`, `project create`,
-//! `apikey create`.
+//! `apikey create`, `repo add`, `repo scan`, `github claim`.
 
 use crate::config::{LogFormat, Overrides, ProcessRole, Sources};
 use clap::{Args, Parser, Subcommand};
@@ -59,6 +59,15 @@ pub enum Command {
     /// Manage API keys for the /api/v1 JSON API.
     #[command(subcommand)]
     Apikey(ApiKeyCommand),
+    /// Manage the repositories whose commits are attributed (human or AI) and tiered by risk.
+    #[command(subcommand)]
+    Repo(RepoCommand),
+    /// Manage the GitHub App's installations.
+    #[command(subcommand)]
+    Github(GithubCommand),
+    /// Link services to the repositories their stack frames come from.
+    #[command(subcommand)]
+    Service(ServiceCommand),
     /// Measure: load generators against a real server started for the purpose.
     Bench(crate::bench::BenchArgs),
     /// Populate a server with realistic demo traffic, or a database with a large history.
@@ -134,6 +143,89 @@ pub struct ApiKeyCreateArgs {
     pub expires_in_days: Option<u32>,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum RepoCommand {
+    /// Add a repository, or set the local clone of one already added.
+    Add(RepoAddArgs),
+    /// Attribute a local clone's history without GitHub: one commit event and one
+    /// attribution per file for each commit. A second run adds only the new commits.
+    Scan(RepoScanArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RepoAddArgs {
+    /// The GitHub repository, e.g. acme/shop.
+    #[arg(value_name = "OWNER/NAME")]
+    pub full_name: String,
+    /// A local clone of it: commits are then read from there instead of from GitHub.
+    #[arg(long, value_name = "PATH")]
+    pub clone: Option<PathBuf>,
+    /// The organization's slug (default: the only organization).
+    #[arg(long, value_name = "SLUG")]
+    pub org: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RepoScanArgs {
+    /// The local clone (a work tree or a bare repository).
+    #[arg(value_name = "PATH")]
+    pub path: PathBuf,
+    /// Read only the commits not reachable from this revision (default: the whole history).
+    #[arg(long, value_name = "REV")]
+    pub since: Option<String>,
+    /// The repository's OWNER/NAME (default: read from the clone's `origin` remote).
+    #[arg(long, value_name = "OWNER/NAME")]
+    pub repo: Option<String>,
+    /// The organization's slug (default: the only organization).
+    #[arg(long, value_name = "SLUG")]
+    pub org: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServiceCommand {
+    /// Map a service's stack frames to a repository: without roots it only links them (frames
+    /// are then read as repository paths, else matched by suffix against the tree).
+    Map(ServiceMapArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServiceMapArgs {
+    /// The service (project), by name or id.
+    #[arg(value_name = "SERVICE")]
+    pub service: String,
+    /// The repository, as added with `sentinel repo add`.
+    #[arg(long, value_name = "OWNER/NAME")]
+    pub repo: String,
+    /// The prefix of the paths in stack frames, e.g. /srv/app/.
+    #[arg(long, value_name = "PATH", default_value = "")]
+    pub stack_root: String,
+    /// Where that prefix lives in the repository, e.g. backend/.
+    #[arg(long, value_name = "PATH", default_value = "")]
+    pub source_root: String,
+    /// The branch to read when a release names no commit (default: the repository's).
+    #[arg(long)]
+    pub branch: Option<String>,
+    /// The organization's slug (default: the only organization).
+    #[arg(long, value_name = "SLUG")]
+    pub org: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GithubCommand {
+    /// Give an installation of the GitHub App (as its webhook stored it) to an organization.
+    Claim(GithubClaimArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GithubClaimArgs {
+    /// GitHub's installation id (in the App's installation URL).
+    #[arg(value_name = "INSTALLATION_ID", value_parser = clap::value_parser!(i64).range(1..))]
+    pub installation_id: i64,
+    /// The organization's slug (default: the only organization).
+    #[arg(long, value_name = "SLUG")]
+    pub org: Option<String>,
+}
+
 fn parse_role(text: &str) -> Result<Role, String> {
     text.parse::<Role>().map_err(|err| err.to_string())
 }
@@ -195,5 +287,49 @@ mod tests {
     fn roles_are_checked_while_parsing() {
         assert!(Cli::try_parse_from(["sentinel", "apikey", "create", "--role", "root"]).is_err());
         assert!(Cli::try_parse_from(["sentinel", "apikey", "create", "--role", "viewer"]).is_ok());
+    }
+
+    #[test]
+    fn installation_ids_are_positive_numbers() {
+        for bad in ["0", "-3", "abc"] {
+            assert!(
+                Cli::try_parse_from(["sentinel", "github", "claim", bad]).is_err(),
+                "{bad} accepted"
+            );
+        }
+        let cli = Cli::try_parse_from(["sentinel", "github", "claim", "42", "--org", "acme"]);
+        assert!(matches!(
+            cli.map(|c| c.command),
+            Ok(Command::Github(GithubCommand::Claim(GithubClaimArgs {
+                installation_id: 42,
+                ..
+            })))
+        ));
+    }
+
+    #[test]
+    fn repo_scan_takes_the_servers_database_flags() {
+        let cli = Cli::try_parse_from([
+            "sentinel",
+            "repo",
+            "scan",
+            "/src/shop",
+            "--since",
+            "v1.0",
+            "--database-url",
+            "postgres://db/sentinel",
+        ])
+        .map_err(|e| e.to_string());
+        let Ok(cli) = cli else {
+            panic!("{cli:?}");
+        };
+        assert_eq!(
+            cli.sources().overrides.database_url.as_deref(),
+            Some("postgres://db/sentinel")
+        );
+        let Command::Repo(RepoCommand::Scan(args)) = cli.command else {
+            panic!("not a scan");
+        };
+        assert_eq!(args.since.as_deref(), Some("v1.0"));
     }
 }

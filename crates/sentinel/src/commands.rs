@@ -192,7 +192,7 @@ pub async fn create_api_key(
 }
 
 /// The organization a command acts on: the named one, or the only one there is.
-async fn resolve_org(store: &Store, slug: Option<&str>) -> anyhow::Result<Organization> {
+pub(crate) async fn resolve_org(store: &Store, slug: Option<&str>) -> anyhow::Result<Organization> {
     if let Some(slug) = slug {
         return store
             .get_organization_by_slug(slug)

@@ -6,14 +6,20 @@
 pub mod bench;
 pub mod bootstrap;
 pub mod cli;
+pub mod code_mappings;
 pub mod commands;
 pub mod config;
 pub mod demo;
 pub mod logging;
+pub mod repositories;
+pub mod scan;
 pub mod server;
 pub mod worker;
 
-use cli::{ApiKeyCommand, Cli, Command, ProjectCommand, UserCommand};
+use cli::{
+    ApiKeyCommand, Cli, Command, GithubCommand, ProjectCommand, RepoCommand, ServiceCommand,
+    UserCommand,
+};
 use config::Config;
 use sentinel_core::clock::{SharedClock, SystemClock};
 use std::io::Write as _;
@@ -37,6 +43,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Apikey(ApiKeyCommand::Create(args)) => {
             commands::create_api_key(&config, &clock, args).await?
+        }
+        Command::Repo(RepoCommand::Add(args)) => repositories::add(&config, &clock, args).await?,
+        Command::Repo(RepoCommand::Scan(args)) => scan::scan(&config, &clock, args).await?,
+        Command::Github(GithubCommand::Claim(args)) => {
+            repositories::claim(&config, &clock, args).await?
+        }
+        Command::Service(ServiceCommand::Map(args)) => {
+            code_mappings::map(&config, &clock, args).await?
         }
     };
     print_now(&output);

@@ -76,6 +76,12 @@ impl Worker {
     ) -> Self {
         let mut runtime = JobRuntime::new(store.clone(), clock.clone(), RuntimeConfig::default());
         register_job_kinds(&mut runtime, &store, settings.retention);
+        sentinel_jobs::autopsy::register(
+            &mut runtime,
+            sentinel_jobs::autopsy::AutopsyDeps {
+                reader: settings.commits.clone(),
+            },
+        );
         sentinel_jobs::code::register(
             &mut runtime,
             sentinel_jobs::code::CodeDeps {

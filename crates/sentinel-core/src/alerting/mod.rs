@@ -11,8 +11,10 @@
 //! A firing carries a dedup key of `rule id + scope`: the same rule on the same scope within
 //! the dedup window is one alert whose occurrence count grows.
 
+mod ai_attributed;
 mod kinds;
 
+pub use ai_attributed::IncidentAiAttributed;
 pub use kinds::{DetectionOpened, IncidentFrequency, NewIncident, Regression};
 
 use serde::{Deserialize, Serialize};
@@ -29,6 +31,8 @@ pub mod signals {
     /// Facts: `events_in_window`, `window_minutes`.
     pub const INCIDENT_FREQUENCY: &str = "incident.frequency";
     pub const DETECTION_OPENED: &str = "detection.opened";
+    /// Facts: `ai_confidence` of the suspect commit. Labels: `tool`, `sha`.
+    pub const INCIDENT_AI_ATTRIBUTED: &str = "incident.ai_attributed";
 }
 
 /// How urgent an alert is.
@@ -186,13 +190,15 @@ impl RuleEngine {
         }
     }
 
-    /// The built-in kinds: new_incident, regression, incident_frequency, detection_opened.
+    /// The built-in kinds: new_incident, regression, incident_frequency, detection_opened,
+    /// incident_ai_attributed.
     pub fn standard() -> Self {
         let mut engine = Self::empty();
         engine.register(Box::new(NewIncident));
         engine.register(Box::new(Regression));
         engine.register(Box::new(IncidentFrequency));
         engine.register(Box::new(DetectionOpened));
+        engine.register(Box::new(IncidentAiAttributed));
         engine
     }
 

@@ -204,3 +204,28 @@ fn exceptions_without_frames_use_their_normalised_value() {
     assert_eq!(hash(&a), hash(&b));
     assert_ne!(hash(&a), hash(&c));
 }
+
+#[test]
+fn trace_event_ids_are_one_per_trace_and_incident() {
+    let a = "a".repeat(64);
+    let b = "b".repeat(64);
+    let trace = "5b8efff798038103d269b633813fc60c";
+    let id = trace_event_id(trace, &a);
+    assert_eq!(id.len(), 32);
+    assert!(id.bytes().all(|c| c.is_ascii_hexdigit()));
+    assert_eq!(
+        id,
+        trace_event_id(trace, &a),
+        "the same failure in one trace"
+    );
+    assert_ne!(
+        id,
+        trace_event_id(trace, &b),
+        "another incident in the trace"
+    );
+    assert_ne!(
+        id,
+        trace_event_id("00000000000000000000000000000001", &a),
+        "the same failure in another trace"
+    );
+}

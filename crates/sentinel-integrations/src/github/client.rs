@@ -67,6 +67,10 @@ impl GithubClient {
         &self.app
     }
 
+    pub(super) fn now_ms(&self) -> sentinel_core::clock::Millis {
+        self.transport.clock().now_ms()
+    }
+
     /// `GET /repos/{owner}/{repo}/commits/{sha}`. Only the first 300 files are read (GitHub's
     /// limit for this endpoint); the paginated rest is not fetched.
     pub async fn get_commit(
@@ -120,7 +124,7 @@ impl GithubClient {
     }
 
     /// A GET with the installation's token, retried once with a new token after a 401.
-    async fn get_as_installation(
+    pub(super) async fn get_as_installation(
         &self,
         installation_id: u64,
         url: Url,
@@ -168,7 +172,7 @@ impl GithubClient {
     }
 
     /// The API base with `segments` appended, each percent-encoded as a path segment.
-    fn endpoint(&self, segments: &[&str]) -> Result<Url, GithubError> {
+    pub(super) fn endpoint(&self, segments: &[&str]) -> Result<Url, GithubError> {
         let mut url = self.app.api_base().clone();
         url.path_segments_mut()
             .map_err(|()| GithubError::InvalidArgument {
@@ -182,7 +186,7 @@ impl GithubClient {
 }
 
 /// `owner/name`, each part made of the characters GitHub allows in logins and repo names.
-fn split_full_name(full_name: &str) -> Result<(&str, &str), GithubError> {
+pub(super) fn split_full_name(full_name: &str) -> Result<(&str, &str), GithubError> {
     let invalid = || GithubError::InvalidArgument {
         field: "repository full name",
         value: full_name.to_owned(),
@@ -204,7 +208,7 @@ fn split_full_name(full_name: &str) -> Result<(&str, &str), GithubError> {
 }
 
 /// A hex object id: abbreviated or full, SHA-1 or SHA-256.
-fn check_sha(sha: &str) -> Result<(), GithubError> {
+pub(super) fn check_sha(sha: &str) -> Result<(), GithubError> {
     if (4..=64).contains(&sha.len()) && sha.bytes().all(|b| b.is_ascii_hexdigit()) {
         Ok(())
     } else {

@@ -10,6 +10,7 @@
 mod app;
 mod app_jwt;
 mod client;
+mod compare;
 mod error;
 mod exchange;
 mod tokens;
@@ -18,6 +19,7 @@ mod wire;
 pub use app::{AppConfigError, GithubApp, DEFAULT_API_BASE};
 pub use app_jwt::{AppJwtSigner, JwtError};
 pub use client::{CommitLookup, GithubClient, PullRequestText};
+pub use compare::Comparison;
 pub use error::GithubError;
 pub use exchange::API_VERSION;
 pub use tokens::REFRESH_MARGIN_MS;

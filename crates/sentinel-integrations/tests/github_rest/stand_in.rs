@@ -32,6 +32,17 @@ pub const RETRY_AFTER_SHA: &str = "3333333333333333333333333333333333333333";
 pub const EXHAUSTED_SHA: &str = "4444444444444444444444444444444444444444";
 pub const FORBIDDEN_SHA: &str = "5555555555555555555555555555555555555555";
 pub const BROKEN_SHA: &str = "6666666666666666666666666666666666666666";
+/// `compare/RANGE_BASE...RANGE_HEAD` lists [`RANGE_LEN`] commits, [`range_sha`] 1 (oldest)
+/// to `RANGE_LEN` (the head).
+pub const RANGE_BASE: &str = "7777777777777777777777777777777777777777";
+pub const RANGE_HEAD: &str = "00000000000000000000000000000000000000fa";
+pub const RANGE_LEN: usize = 250;
+
+/// The `n`th commit of the scripted range.
+pub fn range_sha(n: usize) -> String {
+    format!("{n:040x}")
+}
+
 /// The primary limit resets this long after "now" in the `EXHAUSTED_SHA` answer.
 pub const RESET_IN_S: i64 = 600;
 
@@ -68,6 +79,7 @@ impl StandIn {
             .route("/app/installations/{id}/access_tokens", post(access_token))
             .route("/repos/{owner}/{repo}/commits/{sha}", get(commit))
             .route("/repos/{owner}/{repo}/commits/{sha}/pulls", get(pulls))
+            .route("/repos/{owner}/{repo}/compare/{basehead}", get(compare))
             .fallback(unexpected)
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -307,6 +319,50 @@ async fn pulls(
         MISSING_SHA => message(StatusCode::NOT_FOUND, "Not Found"),
         _ => (StatusCode::OK, Json(json!([]))).into_response(),
     }
+}
+
+#[derive(serde::Deserialize)]
+struct PageQuery {
+    per_page: Option<usize>,
+    page: Option<usize>,
+}
+
+/// GitHub's compare: oldest first, paged, `total_commits` the whole range's length.
+async fn compare(
+    State(shared): State<Arc<Shared>>,
+    Path((_owner, _repo, basehead)): Path<(String, String, String)>,
+    axum::extract::Query(query): axum::extract::Query<PageQuery>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(refused) = refusal(&shared, &headers) {
+        return refused;
+    }
+    if basehead != format!("{RANGE_BASE}...{RANGE_HEAD}") {
+        return message(StatusCode::NOT_FOUND, "Not Found");
+    }
+    let per_page = query.per_page.unwrap_or(250);
+    if per_page > 100 && query.per_page.is_some() {
+        shared
+            .violations
+            .lock()
+            .unwrap()
+            .push(format!("per_page {per_page} is over GitHub's 100"));
+    }
+    let page = query.page.unwrap_or(1).max(1);
+    let commits: Vec<Value> = (1..=RANGE_LEN)
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .map(|n| json!({"sha": range_sha(n), "commit": {"message": format!("change {n}")}}))
+        .collect();
+    Json(json!({
+        "status": "ahead",
+        "ahead_by": RANGE_LEN,
+        "behind_by": 0,
+        "total_commits": RANGE_LEN,
+        "commits": commits,
+        "files": [],
+    }))
+    .into_response()
 }
 
 async fn unexpected(State(shared): State<Arc<Shared>>, uri: axum::http::Uri) -> Response {

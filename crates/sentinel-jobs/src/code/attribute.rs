@@ -4,9 +4,9 @@
 
 use super::{AttributeCommitPayload, CodeDeps, ReadCommit};
 use crate::{JobContext, JobError};
-use sentinel_core::attribution::{attribute, AttributionContext, PullRequestText};
+use sentinel_core::attribution::{attribute, AttributionContext, PullRequestText, RiskRules};
 use sentinel_core::clock::Millis;
-use sentinel_core::code::{CodeEventDetails, Commit};
+use sentinel_core::code::{CodeEventDetails, Commit, CommitAttribution, PullRequestDetails};
 use sentinel_core::id::{OrgId, RepositoryId};
 use sentinel_store::code::Repository;
 use sentinel_store::Store;
@@ -61,17 +61,26 @@ pub async fn attribute_and_record(
             CodeEventDetails::PullRequest(pr) => Some(pr),
             _ => None,
         });
-    let context = AttributionContext {
-        previous_commit_at,
-        pull_request: pull_request.as_ref().map(|pr| PullRequestText {
-            number: Some(pr.number),
-            title: &pr.title,
-            body: &pr.body,
-        }),
-    };
-    let attribution = attribute(commit, &context, &rules);
+    let attribution =
+        attribute_in_context(commit, &rules, previous_commit_at, pull_request.as_ref());
     store
         .record_attribution(org, &repository.id, commit, &attribution, now)
         .await?;
     Ok(())
+}
+
+/// Attributes `commit` given what the store knows around it: the author date of the same
+/// author's previous commit, and the commit's pull request once its webhook arrived. The job
+/// and a whole-history scan (which looks both up in bulk) attribute through this one path.
+pub fn attribute_in_context(
+    commit: &Commit,
+    rules: &RiskRules,
+    previous_commit_at: Option<Millis>,
+    pull_request: Option<&PullRequestDetails>,
+) -> CommitAttribution {
+    let context = AttributionContext {
+        previous_commit_at,
+        pull_request: pull_request.map(PullRequestText::from),
+    };
+    attribute(commit, &context, rules)
 }

@@ -1,13 +1,16 @@
 //! `github.delivery`: applies a stored webhook delivery. Installations are recorded (and,
 //! while the server has one organization, claimed by it); repositories attached or
-//! detached; pushes, pull requests, reviews and deploys become code events, and each new
-//! commit a `code.attribute` job. Every step is idempotent, so a retried job changes nothing
-//! the first run already did.
+//! detached; pushes, pull requests, reviews and deploys become code events, each new commit
+//! a `code.attribute` job and each new deploy a `code.link_deploy` job. Every step is
+//! idempotent, so a retried job changes nothing the first run already did.
 
-use super::{AttributeCommitPayload, GithubDeliveryPayload, ATTRIBUTE_COMMIT_KIND};
+use super::{
+    AttributeCommitPayload, GithubDeliveryPayload, LinkDeployPayload, ATTRIBUTE_COMMIT_KIND,
+    LINK_DEPLOY_KIND,
+};
 use crate::{JobContext, JobError};
 use sentinel_core::code::CodeEventDetails;
-use sentinel_core::id::OrgId;
+use sentinel_core::id::{CodeEventId, OrgId};
 use sentinel_ingest::github::{parse_delivery, GithubDelivery, InstallationRef, RepositoryRef};
 use sentinel_store::code::{
     DeliveryStatus, GithubRepository, InstallationUpsert, NewCodeEvent, PendingCommit, Repository,
@@ -153,7 +156,11 @@ async fn apply(
             let Some((org, repo)) = watched(store, *installation_id, repository).await? else {
                 return Ok(None);
             };
-            record_events(store, &org, &repo, [event.clone()], delivery_id, now).await?;
+            let added =
+                record_events(store, &org, &repo, [event.clone()], delivery_id, now).await?;
+            for deploy_event in added {
+                enqueue_deploy_link(store, &org, &deploy_event, now).await?;
+            }
             Ok(Some(org))
         }
         GithubDelivery::DeploymentStatus { event: None, .. }
@@ -247,14 +254,31 @@ async fn record_events(
     events: impl IntoIterator<Item = sentinel_core::code::CodeEvent>,
     delivery_id: &str,
     now: i64,
-) -> Result<(), JobError> {
+) -> Result<Vec<CodeEventId>, JobError> {
     let events: Vec<NewCodeEvent> = events
         .into_iter()
         .map(|event| NewCodeEvent::new(event, Some(delivery_id.to_owned())))
         .collect();
-    store
+    Ok(store
         .insert_code_events(org, &repo.id, &events, now)
-        .await?;
+        .await?)
+}
+
+async fn enqueue_deploy_link(
+    store: &Store,
+    org: &OrgId,
+    deploy_event: &CodeEventId,
+    now: i64,
+) -> Result<(), JobError> {
+    let payload = LinkDeployPayload {
+        org_id: org.as_str().to_owned(),
+        deploy_event_id: deploy_event.as_str().to_owned(),
+    };
+    let job = NewJob::with_payload(LINK_DEPLOY_KIND, &payload)
+        .map_err(|e| JobError::permanent(e.to_string()))?
+        .org(org.clone())
+        .dedup_key(format!("link-deploy:{deploy_event}"));
+    store.enqueue(&job, now).await?;
     Ok(())
 }
 

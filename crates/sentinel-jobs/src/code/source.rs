@@ -78,15 +78,20 @@ impl CommitReader {
             Ok(CommitLookup::Missing) => Ok(ReadCommit::Unavailable(
                 "GitHub has no such commit (force-pushed away?)".into(),
             )),
-            Err(GithubError::RateLimited { retry_at }) => {
-                let wait = u64::try_from(retry_at.saturating_sub(now)).unwrap_or(0);
-                Err(JobError::retry_after(
-                    "GitHub rate limit",
-                    Duration::from_millis(wait.max(1_000)),
-                ))
-            }
-            Err(err) if err.is_retryable() => Err(JobError::retry(err.to_string())),
-            Err(err) => Err(JobError::permanent(err.to_string())),
+            Err(err) => Err(github_job_error(err, now)),
         }
+    }
+}
+
+/// A GitHub failure as a job error: rate limits wait until their reset, transient failures
+/// retry, the rest is permanent.
+pub(super) fn github_job_error(err: GithubError, now: Millis) -> JobError {
+    match err {
+        GithubError::RateLimited { retry_at } => {
+            let wait = u64::try_from(retry_at.saturating_sub(now)).unwrap_or(0);
+            JobError::retry_after("GitHub rate limit", Duration::from_millis(wait.max(1_000)))
+        }
+        err if err.is_retryable() => JobError::retry(err.to_string()),
+        err => JobError::permanent(err.to_string()),
     }
 }

@@ -214,12 +214,14 @@ async fn latency_findings(
             .0
             .push((row.bucket, row.count));
     }
-    for row in store.transaction_durations(recent_from, now + 1).await? {
+    for group in store
+        .transaction_durations_grouped(recent_from, now + 1)
+        .await?
+    {
         groups
-            .entry((row.org_id, row.service_id, row.transaction_name))
+            .entry((group.org_id, group.service_id, group.transaction_name))
             .or_default()
-            .1
-            .push(row.duration_ms);
+            .1 = group.durations_ms;
     }
     let mut found = Vec::new();
     for ((org, service, name), (baseline, recent)) in groups {

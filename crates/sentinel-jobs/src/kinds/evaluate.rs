@@ -175,6 +175,54 @@ pub(crate) async fn run_regression(deps: &AlertDeps, ctx: JobContext) -> Result<
     skip_all,
     fields(job_id = %ctx.id(), kind = %ctx.job.kind, attempt = ctx.attempt())
 )]
+pub(crate) async fn run_ai_attributed(deps: &AlertDeps, ctx: JobContext) -> Result<(), JobError> {
+    let payload: IncidentPayload = ctx.payload()?;
+    let org = payload.org();
+    let id = IncidentId::from_string(payload.incident_id.clone());
+    let incident = match deps.store.get_incident(&org, &id).await {
+        Ok(incident) => incident,
+        Err(StoreError::NotFound) => return Err(JobError::permanent("incident not found")),
+        Err(err) => return Err(store_error(err)),
+    };
+    let Some(suspect) = deps
+        .store
+        .get_incident_suspect(&org, &id)
+        .await
+        .map_err(store_error)?
+    else {
+        return Ok(());
+    };
+    let (Some(confidence), false) = (suspect.ai_confidence, incident.quiet) else {
+        return Ok(());
+    };
+    let service = service_name(&deps.store, &org, &incident.service_id).await;
+    let mut signal = incident_signal(signals::INCIDENT_AI_ATTRIBUTED, &incident, &service);
+    signal.facts.insert("ai_confidence".into(), confidence);
+    signal.labels.insert("sha".into(), suspect.sha.clone());
+    if let Some(tool) = &suspect.tool {
+        signal.labels.insert("tool".into(), tool.clone());
+    }
+    signal.summary = format!(
+        "suspect commit {} ({}, {:.0}% sure it was AI-written{})",
+        suspect.sha.get(..7).unwrap_or(&suspect.sha),
+        suspect.reason,
+        confidence * 100.0,
+        suspect
+            .tool
+            .as_deref()
+            .map(|t| format!(", {t}"))
+            .unwrap_or_default()
+    );
+    fire_signal(&deps.store, &deps.engine, &org, &signal, ctx.now_ms())
+        .await
+        .map_err(store_error)?;
+    Ok(())
+}
+
+#[tracing::instrument(
+    skip_all,
+    fields(job_id = %ctx.id(), kind = %ctx.job.kind, attempt = ctx.attempt())
+)]
 pub(crate) async fn run_frequency(deps: &AlertDeps, ctx: JobContext) -> Result<(), JobError> {
     sweep_frequency_rules(&deps.store, &deps.engine, ctx.now_ms())
         .await

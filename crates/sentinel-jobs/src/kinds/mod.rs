@@ -4,6 +4,7 @@
 //! | kind | payload | enqueued by |
 //! |---|---|---|
 //! | `alert.new_incident`, `alert.regression` | `{incident_id, org_id}` | the ingest writer |
+//! | `alert.ai_attributed` | `{incident_id, org_id}` | the autopsy, when it finds an attributed suspect commit |
 //! | `alert.deliver` | [`DeliverPayload`] | [`fire_signal`] (dedup `deliver:<alert>:<channel>`) |
 //! | `channel.test` | `{org_id, channel_id}` | `POST /api/v1/channels/{id}/test` |
 //! | `incident.resolved` | `{incident_id, org_id}` | the incident status API |
@@ -31,6 +32,7 @@ use std::sync::Arc;
 
 pub const NEW_INCIDENT_KIND: &str = "alert.new_incident";
 pub const REGRESSION_KIND: &str = "alert.regression";
+pub const AI_ATTRIBUTED_KIND: &str = "alert.ai_attributed";
 pub const DELIVER_KIND: &str = "alert.deliver";
 pub const CHANNEL_TEST_KIND: &str = "channel.test";
 pub const INCIDENT_RESOLVED_KIND: &str = "incident.resolved";
@@ -133,6 +135,7 @@ pub fn register_handlers(runtime: &mut JobRuntime, deps: AlertDeps) {
     }
     handle!(NEW_INCIDENT_KIND, evaluate::run_new_incident);
     handle!(REGRESSION_KIND, evaluate::run_regression);
+    handle!(AI_ATTRIBUTED_KIND, evaluate::run_ai_attributed);
     handle!(FREQUENCY_KIND, evaluate::run_frequency);
     handle!(DELIVER_KIND, deliver::run_deliver);
     handle!(CHANNEL_TEST_KIND, deliver::run_channel_test);

@@ -7,16 +7,15 @@
 //! recording an attribution for an overridden commit keeps the person's confidence, method
 //! and tool on the commit and its files.
 
-use super::rows::to_json;
-use super::AI_CONFIDENCE_THRESHOLD;
 use crate::db::{read, tx};
-use crate::{Store, StoreError, StoreResult, Tx};
+use crate::{Store, StoreResult};
 use sentinel_core::clock::Millis;
 use sentinel_core::code::{Commit, CommitAttribution, CommitRef};
 use sentinel_core::id::{OrgId, RepositoryId};
 
 mod overrides;
 mod reads;
+mod record;
 mod summaries;
 
 pub use overrides::{CommitOverride, FileRisk};
@@ -126,9 +125,7 @@ impl Store {
         now: Millis,
     ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
-        for (commit, attribution) in batch {
-            record_one(&mut tx, org, repository, commit, attribution, now).await?;
-        }
+        record::record_batch(&mut tx, org, repository, batch, now).await?;
         tx.commit().await
     }
 
@@ -205,153 +202,4 @@ impl Store {
         });
         Ok(shas.into_iter().collect())
     }
-}
-
-async fn record_one(
-    tx: &mut Tx,
-    org: &OrgId,
-    repository: &RepositoryId,
-    commit: &Commit,
-    attribution: &CommitAttribution,
-    now: Millis,
-) -> StoreResult<()> {
-    if attribution.sha != commit.sha {
-        return Err(StoreError::Corrupt(format!(
-            "attribution of {} recorded for commit {}",
-            attribution.sha, commit.sha
-        )));
-    }
-    let parents = to_json("commit parents", &commit.parents)?;
-    let signals = to_json("commit signals", &attribution.signals)?;
-    let ai_lines: u64 = attribution
-        .files
-        .iter()
-        .filter(|f| f.ai_confidence >= AI_CONFIDENCE_THRESHOLD)
-        .map(|f| u64::from(f.lines_added))
-        .sum();
-    let overridden: Option<(f64, String, Option<String>)> = tx!(tx, |conn| {
-        sqlx::query(
-            "INSERT INTO commits (repository_id, sha, org_id, author_name, author_email, \
-             authored_at, author_offset, committer_name, committer_email, committed_at, \
-             committer_offset, subject, parents, is_merge, lines_added, lines_deleted, \
-             ai_lines_added, status, ai_confidence, method, tool, signals, attributed_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-             'attributed', $18, $19, $20, $21, $22) \
-             ON CONFLICT (repository_id, sha) DO UPDATE SET author_name = excluded.author_name, \
-             author_email = excluded.author_email, authored_at = excluded.authored_at, \
-             author_offset = excluded.author_offset, committer_name = excluded.committer_name, \
-             committer_email = excluded.committer_email, committed_at = excluded.committed_at, \
-             committer_offset = excluded.committer_offset, subject = excluded.subject, \
-             parents = excluded.parents, is_merge = excluded.is_merge, \
-             lines_added = excluded.lines_added, lines_deleted = excluded.lines_deleted, \
-             status = 'attributed', unavailable_reason = NULL, signals = excluded.signals, \
-             attributed_at = excluded.attributed_at, \
-             ai_lines_added = CASE WHEN commits.overridden_by IS NULL \
-                THEN excluded.ai_lines_added ELSE commits.ai_lines_added END, \
-             ai_confidence = CASE WHEN commits.overridden_by IS NULL \
-                THEN excluded.ai_confidence ELSE commits.ai_confidence END, \
-             method = CASE WHEN commits.overridden_by IS NULL \
-                THEN excluded.method ELSE commits.method END, \
-             tool = CASE WHEN commits.overridden_by IS NULL \
-                THEN excluded.tool ELSE commits.tool END",
-        )
-        .bind(repository.as_str())
-        .bind(&commit.sha)
-        .bind(org.as_str())
-        .bind(&commit.author.person.name)
-        .bind(&commit.author.person.email)
-        .bind(commit.author.at_ms)
-        .bind(i64::from(commit.author.utc_offset_minutes))
-        .bind(&commit.committer.person.name)
-        .bind(&commit.committer.person.email)
-        .bind(commit.committer.at_ms)
-        .bind(i64::from(commit.committer.utc_offset_minutes))
-        .bind(subject_of(&commit.message))
-        .bind(&parents)
-        .bind(commit.is_merge())
-        .bind(i64_of(commit.lines_added()))
-        .bind(i64_of(commit.lines_deleted()))
-        .bind(i64_of(ai_lines))
-        .bind(attribution.ai_confidence)
-        .bind(attribution.method.as_str())
-        .bind(attribution.tool.map(|t| t.as_str()))
-        .bind(&signals)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
-        let verdict: Option<(f64, String, Option<String>)> = sqlx::query_as(
-            "SELECT ai_confidence, overridden_by, tool FROM commits \
-             WHERE repository_id = $1 AND sha = $2 AND overridden_by IS NOT NULL",
-        )
-        .bind(repository.as_str())
-        .bind(&commit.sha)
-        .fetch_optional(&mut *conn)
-        .await?;
-        // An overridden commit's file rows keep the person's verdict and the risk assessed
-        // with it; only what was read from the commit is refreshed below.
-        if verdict.is_none() {
-            sqlx::query("DELETE FROM code_attribution WHERE repository_id = $1 AND sha = $2")
-                .bind(repository.as_str())
-                .bind(&commit.sha)
-                .execute(&mut *conn)
-                .await?;
-        }
-        verdict
-    });
-    let on_conflict = if overridden.is_some() {
-        "DO UPDATE SET authored_at = excluded.authored_at, signals = excluded.signals, \
-         lines_added = excluded.lines_added, lines_deleted = excluded.lines_deleted, \
-         computed_at = excluded.computed_at"
-    } else {
-        // The same path twice in one attribution: the first one stands.
-        "DO NOTHING"
-    };
-    let insert_file = format!(
-        "INSERT INTO code_attribution (repository_id, sha, path, org_id, authored_at, \
-         ai_confidence, method, tool, signals, lines_added, lines_deleted, risk_tier, \
-         risk_score, explanation, flagged, overridden_by, overridden_at, computed_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-         $17, $18) ON CONFLICT (repository_id, sha, path) {on_conflict}"
-    );
-    for file in &attribution.files {
-        let signals = to_json("file signals", &file.signals)?;
-        let (confidence, method, tool, by) = match &overridden {
-            Some((confidence, by, tool)) => (
-                *confidence,
-                "manual_override",
-                tool.clone(),
-                Some(by.as_str()),
-            ),
-            None => (
-                file.ai_confidence,
-                file.method.as_str(),
-                file.tool.map(|t| t.as_str().to_owned()),
-                None,
-            ),
-        };
-        tx!(tx, |conn| {
-            sqlx::query(&insert_file)
-                .bind(repository.as_str())
-                .bind(&commit.sha)
-                .bind(&file.path)
-                .bind(org.as_str())
-                .bind(commit.author.at_ms)
-                .bind(confidence)
-                .bind(method)
-                .bind(tool.as_deref())
-                .bind(&signals)
-                .bind(i64::from(file.lines_added))
-                .bind(i64::from(file.lines_deleted))
-                .bind(file.risk_tier.as_str())
-                .bind(file.risk_score)
-                .bind(&file.explanation)
-                .bind(file.flagged)
-                .bind(by)
-                .bind(by.map(|_| now))
-                .bind(now)
-                .execute(&mut *conn)
-                .await?;
-        });
-    }
-    Ok(())
 }

@@ -7,7 +7,7 @@ use super::cursor::{self, ListError};
 use super::rows::{parse_json, to_json};
 use super::AI_CONFIDENCE_THRESHOLD;
 use crate::db::{read, tx};
-use crate::incidents::Page;
+use crate::incidents::{value_rows, Page};
 use crate::{Store, StoreResult};
 use sentinel_core::clock::Millis;
 use sentinel_core::code::{CodeEvent, CodeEventDetails, CodeEventKind};
@@ -82,7 +82,7 @@ pub struct CodeEventFilter {
 }
 
 #[derive(sqlx::FromRow)]
-struct EventRow {
+pub(super) struct EventRow {
     id: String,
     repository_id: String,
     kind: String,
@@ -118,13 +118,18 @@ impl TryFrom<EventRow> for StoredCodeEvent {
     }
 }
 
-const COLUMNS: &str =
+pub(super) const COLUMNS: &str =
     "id, repository_id, kind, occurred_at, actor, delivery_id, details, received_at";
 const FEED_TAG: &str = "e";
+/// Values per row of `insert_code_events`, and rows per statement (well under both
+/// backends' limit on bound values).
+const EVENT_VALUES: usize = 13;
+const EVENTS_PER_STATEMENT: usize = 500;
 
 impl Store {
     /// Appends events to a repository's feed in one transaction. Events already there (by
-    /// dedup key) are skipped; the ids of the new ones are returned, in input order.
+    /// dedup key) are skipped; the ids of the new ones are returned, in input order. Many
+    /// events go in a few multi-row statements.
     pub async fn insert_code_events(
         &self,
         org: &OrgId,
@@ -132,47 +137,58 @@ impl Store {
         events: &[NewCodeEvent],
         now: Millis,
     ) -> StoreResult<Vec<CodeEventId>> {
-        let mut tx = self.begin().await?;
-        let mut inserted = Vec::new();
+        let ids: Vec<CodeEventId> = events.iter().map(|_| CodeEventId::generate()).collect();
+        let mut rows = Vec::with_capacity(events.len());
         for new in events {
-            let id = CodeEventId::generate();
-            let details = to_json("code event details", &new.event.details)?;
-            let environment = match &new.event.details {
-                CodeEventDetails::Deploy(deploy) => Some(deploy.environment.as_str()),
-                _ => None,
-            };
-            let pr_number = new.event.pr_number().and_then(|n| i64::try_from(n).ok());
-            let added = tx!(&mut tx, |conn| {
-                sqlx::query(
-                    "INSERT INTO code_events (id, org_id, repository_id, kind, occurred_at, actor, \
-                     sha, pr_number, environment, delivery_id, dedup_key, details, received_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-                     ON CONFLICT (repository_id, dedup_key) DO NOTHING",
-                )
-                .bind(id.as_str())
-                .bind(org.as_str())
-                .bind(repository.as_str())
-                .bind(new.event.kind().as_str())
-                .bind(new.event.occurred_at)
-                .bind(&new.event.actor)
-                .bind(new.event.sha())
-                .bind(pr_number)
-                .bind(environment)
-                .bind(new.delivery_id.as_deref())
-                .bind(new.dedup_key())
-                .bind(&details)
-                .bind(now)
-                .execute(&mut *conn)
-                .await?
-                .rows_affected()
-                    > 0
+            rows.push((
+                to_json("code event details", &new.event.details)?,
+                new.dedup_key(),
+            ));
+        }
+        let mut tx = self.begin().await?;
+        let mut returned = std::collections::HashSet::new();
+        for (number, chunk) in events.chunks(EVENTS_PER_STATEMENT).enumerate() {
+            let start = number * EVENTS_PER_STATEMENT;
+            let sql = format!(
+                "INSERT INTO code_events (id, org_id, repository_id, kind, occurred_at, actor, \
+                 sha, pr_number, environment, delivery_id, dedup_key, details, received_at) \
+                 VALUES {} ON CONFLICT (repository_id, dedup_key) DO NOTHING RETURNING id",
+                value_rows(tx.backend(), chunk.len(), EVENT_VALUES)
+            );
+            // Only full-size statements are kept prepared (see `code::commits::record`).
+            let persistent = chunk.len() == EVENTS_PER_STATEMENT;
+            let inserted: Vec<String> = tx!(&mut tx, |conn| {
+                let mut query = sqlx::query_scalar::<_, String>(&sql).persistent(persistent);
+                for (offset, new) in chunk.iter().enumerate() {
+                    let (details, dedup_key) = &rows[start + offset];
+                    let environment = match &new.event.details {
+                        CodeEventDetails::Deploy(deploy) => Some(deploy.environment.as_str()),
+                        _ => None,
+                    };
+                    query = query
+                        .bind(ids[start + offset].as_str())
+                        .bind(org.as_str())
+                        .bind(repository.as_str())
+                        .bind(new.event.kind().as_str())
+                        .bind(new.event.occurred_at)
+                        .bind(new.event.actor.as_str())
+                        .bind(new.event.sha())
+                        .bind(new.event.pr_number().and_then(|n| i64::try_from(n).ok()))
+                        .bind(environment)
+                        .bind(new.delivery_id.as_deref())
+                        .bind(dedup_key.as_str())
+                        .bind(details.as_str())
+                        .bind(now);
+                }
+                query.fetch_all(&mut *conn).await?
             });
-            if added {
-                inserted.push(id);
-            }
+            returned.extend(inserted);
         }
         tx.commit().await?;
-        Ok(inserted)
+        Ok(ids
+            .into_iter()
+            .filter(|id| returned.contains(id.as_str()))
+            .collect())
     }
 
     /// One event of the organization's feeds.

@@ -350,7 +350,7 @@ async fn insert_events(
 /// The placeholders of a multi-row `VALUES`: `($1, $2), ($3, $4)` on PostgreSQL and
 /// `(?, ?), (?, ?)` on SQLite, where binding numbered parameters looks each name up in a list
 /// (quadratic in the parameter count, which dominated large batches).
-pub(super) fn value_rows(backend: Backend, rows: usize, columns: usize) -> String {
+pub(crate) fn value_rows(backend: Backend, rows: usize, columns: usize) -> String {
     value_rows_after(backend, rows, columns, 0)
 }
 

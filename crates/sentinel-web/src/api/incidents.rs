@@ -184,8 +184,10 @@ async fn show(
         .await?;
     let since = state.clock.now_ms() - HOURLY_WINDOW_MS;
     let hourly = state.store.incident_hourly_counts(org, &id, since).await?;
+    let suspect = super::code_mappings::suspect_commit(&state.store, org, &id).await?;
     Ok(Json(json!({
         "incident": incident_json(&incident),
+        "suspect_commit": suspect,
         "latest_event": latest.as_ref().map(event_detail_json).transpose()?,
         "tags": tags_json(&tags),
         "hourly": {

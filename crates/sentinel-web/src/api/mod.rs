@@ -7,6 +7,7 @@
 pub mod alerts;
 pub mod channels;
 pub mod code;
+pub mod code_mappings;
 pub mod detections;
 pub mod events;
 pub mod incidents;
@@ -50,6 +51,7 @@ pub fn routes() -> Router<AppState> {
         .merge(monitors::routes())
         .merge(repositories::routes())
         .merge(code::routes())
+        .merge(code_mappings::routes())
 }
 
 /// A JSON request body whose rejection is an [`ApiError`] (400 with the usual body).

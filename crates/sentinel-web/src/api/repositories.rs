@@ -254,24 +254,9 @@ async fn update(
     Ok(Json(RepositoryAnswer::from(&repo)))
 }
 
-/// `owner/name`, as GitHub allows them: letters, digits, `-`, `_` and `.`.
+/// `owner/name`, as GitHub allows them (see [`sentinel_core::code::parse_full_name`]).
 pub fn parse_full_name(text: &str) -> Result<String, ApiError> {
-    let text = text.trim();
-    let valid_part = |part: &str| {
-        !part.is_empty()
-            && part.len() <= 100
-            && part != "."
-            && part != ".."
-            && part
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-    };
-    match text.split_once('/') {
-        Some((owner, name)) if valid_part(owner) && valid_part(name) => Ok(text.to_string()),
-        _ => Err(ApiError::bad_request(format!(
-            "full_name must be OWNER/NAME, got {text:?}"
-        ))),
-    }
+    sentinel_core::code::parse_full_name(text).map_err(|err| ApiError::bad_request(err.to_string()))
 }
 
 fn parse_branch(text: &str) -> Result<String, ApiError> {

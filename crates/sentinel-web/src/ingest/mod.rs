@@ -1,11 +1,14 @@
-//! Ingest: the endpoints Sentry SDKs post to, and the writer that commits what they send.
+//! Ingest: the endpoints Sentry SDKs and OpenTelemetry exporters post to, and the writer that
+//! commits what they send.
 //!
 //! - [`sentry`]: `/api/{project_id}/envelope/` and `/api/{project_id}/store/`.
+//! - [`otlp`]: OTLP/HTTP `/v1/traces` and `/v1/logs`.
 //! - [`target`]: DSN key → organization and service, cached; per-key rate limits.
 //! - [`prepare`]: scrub, fingerprint and classify a parsed event into its row.
 //! - [`writer`]: group commit; 200 only after the commit.
 
 pub mod native;
+pub mod otlp;
 pub mod prepare;
 pub mod sentry;
 pub mod target;
@@ -67,6 +70,7 @@ pub fn routes() -> Router<AppState> {
             header::CONTENT_ENCODING,
             header::AUTHORIZATION,
             header::HeaderName::from_static("x-sentry-auth"),
+            header::HeaderName::from_static("sentinel-key"),
         ])
         .expose_headers([
             header::RETRY_AFTER,
@@ -80,5 +84,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/{project_id}/store", post(sentry::store))
         .route("/api/{project_id}/discard/", post(discard))
         .route("/api/v1/events", post(native::create_event))
+        .route("/v1/traces", post(otlp::traces))
+        .route("/v1/logs", post(otlp::logs))
         .layer(cors)
 }

@@ -8,7 +8,7 @@ use sentinel_core::checkin::CheckIn;
 use sentinel_core::classify;
 use sentinel_core::clock::Millis;
 use sentinel_core::event::{Event, EventKind, Level};
-use sentinel_core::fingerprint::fingerprint;
+use sentinel_core::fingerprint::{fingerprint, trace_event_id};
 use sentinel_core::scrub::Scrubber;
 use sentinel_store::incidents::{CompressedPayload, IncidentSeed, NewCheckIn, NewEvent};
 use sentinel_store::StoreError;
@@ -26,18 +26,45 @@ pub enum PrepareError {
 /// Longest title or message kept on an incident.
 const MAX_SUMMARY_CHARS: usize = 1_000;
 
+/// Which id an event is stored under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventIdentity {
+    /// The one the sender gave it (Sentry SDKs, the native API).
+    AsSent,
+    /// For an error of a trace, one per trace and incident
+    /// ([`sentinel_core::fingerprint::trace_event_id`]): repeats of one failure in one trace,
+    /// as OpenTelemetry reports them, are stored once.
+    PerTraceAndIncident,
+}
+
 /// Scrubs `event` and builds its row, with the incident it belongs to for errors.
 pub fn prepare_event(
     target: &ServiceTarget,
     scrubber: &Scrubber,
+    event: Event,
+    received_at: Millis,
+) -> Result<NewEvent, PrepareError> {
+    prepare_event_as(target, scrubber, event, received_at, EventIdentity::AsSent)
+}
+
+/// [`prepare_event`], storing the event under the id `identity` names.
+pub fn prepare_event_as(
+    target: &ServiceTarget,
+    scrubber: &Scrubber,
     mut event: Event,
     received_at: Millis,
+    identity: EventIdentity,
 ) -> Result<NewEvent, PrepareError> {
     scrubber.scrub(&mut event);
     let incident = match event.kind {
         EventKind::Error => Some(incident_seed(target, &event)),
         EventKind::Transaction => None,
     };
+    if let (EventIdentity::PerTraceAndIncident, Some(seed), Some(trace)) =
+        (identity, &incident, event.trace_id.as_deref())
+    {
+        event.event_id = trace_event_id(trace, &seed.fingerprint);
+    }
     // Compressed here, on the handler's thread, so the single writer does not have to.
     let payload = CompressedPayload::compress(&serde_json::to_vec(&event)?)?;
     Ok(NewEvent {

@@ -4,7 +4,9 @@
 //! bounds how long a revoked key or a changed service setting (class filter, minimum
 //! occurrences) takes to apply — without a restart — while keeping the database out of the
 //! hot path. Unknown keys are cached too, so a flood of bad keys does not reach the database.
-//! Per-key rate limits are token buckets kept here as well.
+//! Per-key rate limits are token buckets kept here as well. OTLP exports name their service
+//! (`service.name`); those names are resolved within the key's organization and cached the
+//! same way.
 
 use sentinel_core::clock::{Millis, SharedClock};
 use sentinel_core::id::{OrgId, ServiceId, ServiceKeyId};
@@ -58,12 +60,15 @@ pub struct IngestTarget {
 
 /// A cached answer: when it was fetched, and the target (`None`: no such key).
 type CachedTarget = (Millis, Option<Arc<IngestTarget>>);
+/// A cached service of an organization by name (`None`: no such service).
+type CachedService = (Millis, Option<Arc<ServiceTarget>>);
 
 /// Resolves keys with a short-lived cache and applies per-key rate limits.
 pub struct TargetResolver {
     store: Store,
     clock: SharedClock,
     cache: Mutex<HashMap<String, CachedTarget>>,
+    services: Mutex<HashMap<(OrgId, String), CachedService>>,
     buckets: Mutex<HashMap<String, TokenBucket>>,
 }
 
@@ -73,6 +78,7 @@ impl TargetResolver {
             store,
             clock,
             cache: Mutex::new(HashMap::new()),
+            services: Mutex::new(HashMap::new()),
             buckets: Mutex::new(HashMap::new()),
         }
     }
@@ -113,6 +119,35 @@ impl TargetResolver {
             rate_limit_per_minute: key.rate_limit_per_minute,
             service: ServiceTarget::from(service),
         }))
+    }
+
+    /// The service named `name` in `org`, or `None` when it has none of that name.
+    pub async fn resolve_service(
+        &self,
+        org: &OrgId,
+        name: &str,
+    ) -> Result<Option<Arc<ServiceTarget>>, StoreError> {
+        let now = self.clock.now_ms();
+        let key = (org.clone(), name.to_string());
+        let hit = self.services.lock().ok().and_then(|cache| {
+            let (at, service) = cache.get(&key)?;
+            (now - at < CACHE_TTL_MS).then(|| service.clone())
+        });
+        if let Some(hit) = hit {
+            return Ok(hit);
+        }
+        let found = self
+            .store
+            .find_service_by_name(org, name)
+            .await?
+            .map(|service| Arc::new(ServiceTarget::from(service)));
+        if let Ok(mut cache) = self.services.lock() {
+            if cache.len() >= CACHE_MAX_ENTRIES {
+                cache.retain(|_, (at, _)| now - *at < CACHE_TTL_MS);
+            }
+            cache.insert(key, (now, found.clone()));
+        }
+        Ok(found)
     }
 
     /// Takes `n` events from the key's rate limit, if it has one.

@@ -34,6 +34,8 @@ pub struct TestResponse {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub text: String,
+    /// The body as sent, for answers that are not text (protobuf).
+    pub body: Vec<u8>,
 }
 
 impl TestResponse {
@@ -109,6 +111,18 @@ impl TestApp {
         )
     }
 
+    /// Serves the router on a loopback port, for clients that speak real HTTP (SDKs,
+    /// exporters); returns `http://127.0.0.1:PORT`. The server runs until the test ends.
+    pub async fn serve(&self) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let router = self.router.clone();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        format!("http://{address}")
+    }
+
     pub async fn send(&self, request: Request<Body>) -> TestResponse {
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
@@ -120,6 +134,7 @@ impl TestApp {
             status,
             headers,
             text: String::from_utf8_lossy(&bytes).to_string(),
+            body: bytes.to_vec(),
         }
     }
 
@@ -317,3 +332,65 @@ macro_rules! app_tests {
 }
 #[allow(unused_imports)]
 pub(crate) use app_tests;
+
+impl TestApp {
+    /// Installation 1 (the one GitHub's example payloads name), claimed by the app's
+    /// organization, watching Codertocat/Hello-World, read from `clone_path` when given.
+    pub async fn watch_hello_world(
+        &self,
+        clone_path: Option<String>,
+    ) -> sentinel_store::code::Repository {
+        self.store
+            .upsert_installation(
+                &sentinel_store::code::InstallationUpsert {
+                    github_id: 1,
+                    account_login: "Codertocat".into(),
+                    account_type: "User".into(),
+                    suspended: false,
+                },
+                NOW,
+            )
+            .await
+            .unwrap();
+        self.store
+            .claim_installation(1, &self.org_id, NOW)
+            .await
+            .unwrap();
+        self.store
+            .create_repository(
+                &self.org_id,
+                &sentinel_store::code::NewRepository {
+                    full_name: "Codertocat/Hello-World".into(),
+                    default_branch: "master".into(),
+                    github_id: Some(186853002),
+                    installation_id: Some(1),
+                    clone_path,
+                    settings: Default::default(),
+                },
+                NOW,
+            )
+            .await
+            .unwrap()
+    }
+
+    /// The code jobs (deliveries, attribution, deploy links) running on the app's store and
+    /// clock, without GitHub: commits are read from local clones only.
+    pub fn start_code_jobs(&self) -> sentinel_jobs::RuntimeHandle {
+        let clock: SharedClock = Arc::new(self.clock.clone());
+        let mut runtime = sentinel_jobs::JobRuntime::new(
+            self.store.clone(),
+            clock,
+            sentinel_jobs::RuntimeConfig {
+                poll_interval: std::time::Duration::from_millis(20),
+                ..Default::default()
+            },
+        );
+        sentinel_jobs::code::register(
+            &mut runtime,
+            sentinel_jobs::code::CodeDeps {
+                reader: sentinel_jobs::code::CommitReader::default(),
+            },
+        );
+        runtime.start()
+    }
+}

@@ -1,5 +1,5 @@
-//! The load loop: many keep-alive connections posting envelopes until a deadline, with a
-//! latency histogram and a count of answers by status.
+//! The load loop: many keep-alive connections posting bodies (Sentry envelopes, OTLP
+//! exports) until a deadline, with a latency histogram and a count of answers by status.
 
 use super::http1::{Connection, Target};
 use super::payload::Envelopes;
@@ -41,9 +41,19 @@ pub struct LoadPlan {
     pub seed: u64,
 }
 
+/// What a connection posts, one body per request.
+pub trait BodySource: Send + 'static {
+    fn next_body(&mut self) -> Vec<u8>;
+}
+
+impl BodySource for Envelopes {
+    fn next_body(&mut self) -> Vec<u8> {
+        self.next_envelope()
+    }
+}
+
 /// Posts envelopes to `plan.url` from `plan.connections` concurrent keep-alive connections.
 pub async fn run(plan: &LoadPlan) -> anyhow::Result<LoadReport> {
-    let target = Target::parse(&plan.url)?;
     let headers = [
         "Content-Type: application/x-sentry-envelope".to_string(),
         format!("X-Sentry-Auth: {}", plan.auth_header),
@@ -58,13 +68,31 @@ pub async fn run(plan: &LoadPlan) -> anyhow::Result<LoadReport> {
             )
         })
         .collect();
-    let deadline = Instant::now() + plan.duration;
+    run_with(&plan.url, &headers, generators, plan.duration, None).await
+}
+
+/// Posts the bodies of `sources` to `url`, one keep-alive connection per source, for
+/// `duration`: each connection as fast as it is answered, or, with `interval`, one request
+/// per interval (an exporter flushing on a timer) as long as the answers keep up.
+pub async fn run_with<S: BodySource>(
+    url: &str,
+    headers: &[String],
+    sources: Vec<S>,
+    duration: Duration,
+    interval: Option<Duration>,
+) -> anyhow::Result<LoadReport> {
+    let target = Target::parse(url)?;
+    let deadline = Instant::now() + duration;
     let started = Instant::now();
-    let mut tasks = Vec::with_capacity(plan.connections);
-    for envelopes in generators {
-        let connection = Connection::new(target.clone(), &headers);
+    let count = sources.len().max(1);
+    let mut tasks = Vec::with_capacity(count);
+    for (i, source) in sources.into_iter().enumerate() {
+        let connection = Connection::new(target.clone(), headers);
+        // Paced connections start spread over one interval, as independent exporters are.
+        let first_send =
+            started + interval.map_or(Duration::ZERO, |d| d.mul_f64(i as f64 / count as f64));
         tasks.push(tokio::spawn(async move {
-            worker_loop(connection, envelopes, deadline).await
+            worker_loop(connection, source, deadline, interval, first_send).await
         }));
     }
     let mut report = LoadReport {
@@ -87,11 +115,14 @@ pub async fn run(plan: &LoadPlan) -> anyhow::Result<LoadReport> {
     Ok(report)
 }
 
-async fn worker_loop(
+async fn worker_loop<S: BodySource>(
     mut connection: Connection,
-    mut envelopes: Envelopes,
+    mut source: S,
     deadline: Instant,
+    interval: Option<Duration>,
+    first_send: Instant,
 ) -> anyhow::Result<LoadReport> {
+    let mut next_send = first_send;
     let mut part = LoadReport {
         elapsed: Duration::ZERO,
         ok: 0,
@@ -100,8 +131,17 @@ async fn worker_loop(
         latency_us: Histogram::new_with_bounds(1, 60_000_000, 3)?,
     };
     while Instant::now() < deadline {
-        let body = envelopes.next_envelope();
-        let sent = Instant::now();
+        if let Some(interval) = interval {
+            // Latency counts from the scheduled send, so a slow answer that delays the next
+            // request is not hidden (coordinated omission).
+            tokio::time::sleep_until(next_send.into()).await;
+            next_send += interval;
+        }
+        let body = source.next_body();
+        let sent = match interval {
+            Some(interval) => next_send - interval,
+            None => Instant::now(),
+        };
         // A request that takes longer than this is counted as a transport error.
         match tokio::time::timeout(REQUEST_TIMEOUT, connection.post(&body)).await {
             Ok(Ok(status)) => {

@@ -10,6 +10,8 @@
 
 mod http1;
 mod load;
+mod otlp;
+pub mod otlp_payload;
 pub mod payload;
 
 use anyhow::{anyhow, bail, Context};
@@ -33,6 +35,8 @@ pub struct BenchArgs {
 pub enum BenchKind {
     /// Load the Sentry envelope endpoint of a fresh server and report events/s, latency, RSS.
     Ingest(IngestBenchArgs),
+    /// Load OTLP/HTTP `/v1/traces` of a fresh server and report spans/s, latency, RSS.
+    Otlp(otlp::OtlpBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -58,6 +62,7 @@ pub struct IngestBenchArgs {
 pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
     match &args.what {
         BenchKind::Ingest(args) => ingest(args).await,
+        BenchKind::Otlp(args) => otlp::run(args).await,
     }
 }
 
@@ -68,7 +73,11 @@ async fn ingest(args: &IngestBenchArgs) -> anyhow::Result<()> {
         None => None,
     };
     let database_url = schema.as_ref().map(|(_, url)| url.clone());
-    let mut server = Server::start(args, data_dir.path().to_path_buf(), database_url.as_deref())?;
+    let mut server = Server::start(
+        args.server_binary.as_ref(),
+        data_dir.path().to_path_buf(),
+        database_url.as_deref(),
+    )?;
     let result = async {
         server.wait_ready(Duration::from_secs(30)).await?;
         let rss = RssSampler::start(server.pid());
@@ -255,12 +264,12 @@ struct Server {
 
 impl Server {
     fn start(
-        args: &IngestBenchArgs,
+        server_binary: Option<&PathBuf>,
         data_dir: PathBuf,
         database_url: Option<&str>,
     ) -> anyhow::Result<Self> {
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let binary = match &args.server_binary {
+        let binary = match server_binary {
             Some(path) => path.clone(),
             None => std::env::current_exe()?,
         };
