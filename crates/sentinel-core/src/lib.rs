@@ -5,6 +5,7 @@
 
 pub mod alerting;
 pub mod attribution;
+pub mod autopsy;
 pub mod channel;
 pub mod checkin;
 pub mod classify;
