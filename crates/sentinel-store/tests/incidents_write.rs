@@ -11,7 +11,7 @@ use rand::{Rng, SeedableRng};
 use sentinel_core::clock::Millis;
 use sentinel_core::event::{EventKind, Level};
 use sentinel_core::id::{OrgId, ServiceId};
-use sentinel_core::incident::IncidentStatus;
+use sentinel_core::incident::{ErrorClass, IncidentStatus};
 use sentinel_store::incidents::{
     write_check_ins, write_events, EventOutcome, NewCheckIn, NewEvent,
 };
@@ -228,6 +228,104 @@ async fn first_occurrence_sticks_and_release_follows_the_latest(store: Store) {
     assert_eq!(incident.release.as_deref(), Some("2.0.0"));
     // No environment on the latest event: the last known one stays.
     assert_eq!(incident.environment.as_deref(), Some("production"));
+}
+
+/// As in Sentry, an incident any of whose events was unhandled is unhandled: a later
+/// unhandled event turns a handled incident unhandled, in its own batch or in the batch
+/// that creates the incident, and a later handled event does not turn it back.
+async fn one_unhandled_event_makes_the_incident_unhandled(store: Store) {
+    let (org, service) = org_with_service(&store).await;
+    let with_class = |event_id: &str, fingerprint: &str, class: ErrorClass, at: Millis| {
+        let mut event = error_event(&org, &service, event_id, fingerprint, at);
+        event.incident.as_mut().unwrap().error_class = class;
+        event
+    };
+    let class_of = |outcomes: Vec<EventOutcome>| {
+        let store = store.clone();
+        let org = org.clone();
+        async move {
+            let id = outcomes[0].incident_id.clone().unwrap();
+            store.get_incident(&org, &id).await.unwrap().error_class
+        }
+    };
+
+    let first = write(
+        &store,
+        &[with_class("a1", "later", ErrorClass::HandledException, T0)],
+        T0,
+    )
+    .await;
+    assert_eq!(class_of(first.clone()).await, ErrorClass::HandledException);
+    let handled_again = write(
+        &store,
+        &[with_class(
+            "a2",
+            "later",
+            ErrorClass::HandledException,
+            T0 + 1,
+        )],
+        T0 + 1,
+    )
+    .await;
+    assert_eq!(class_of(handled_again).await, ErrorClass::HandledException);
+    let unhandled = write(
+        &store,
+        &[with_class(
+            "a3",
+            "later",
+            ErrorClass::UnhandledException,
+            T0 + 2,
+        )],
+        T0 + 2,
+    )
+    .await;
+    assert_eq!(class_of(unhandled).await, ErrorClass::UnhandledException);
+    let handled_after = write(
+        &store,
+        &[with_class(
+            "a4",
+            "later",
+            ErrorClass::HandledException,
+            T0 + 3,
+        )],
+        T0 + 3,
+    )
+    .await;
+    assert_eq!(
+        class_of(handled_after).await,
+        ErrorClass::UnhandledException
+    );
+
+    let same_batch = write(
+        &store,
+        &[
+            with_class("b1", "together", ErrorClass::HandledException, T0),
+            with_class("b2", "together", ErrorClass::UnhandledException, T0 + 1),
+        ],
+        T0 + 1,
+    )
+    .await;
+    assert_eq!(class_of(same_batch).await, ErrorClass::UnhandledException);
+
+    // Only a handled incident changes: a 5xx stays a 5xx whatever its events say.
+    let server = write(
+        &store,
+        &[error_event(&org, &service, "c1", "server", T0)],
+        T0,
+    )
+    .await;
+    write(
+        &store,
+        &[with_class(
+            "c2",
+            "server",
+            ErrorClass::UnhandledException,
+            T0 + 1,
+        )],
+        T0 + 1,
+    )
+    .await;
+    assert_eq!(class_of(server).await, ErrorClass::Server5xx);
 }
 
 async fn transactions_are_stored_without_an_incident(store: Store) {
@@ -607,6 +705,16 @@ fn random_batch(
                         seed.quiet = true;
                     }
                 }
+                // One exception, now caught and now not: the incident turns unhandled.
+                4 => {
+                    if let Some(seed) = &mut event.incident {
+                        seed.error_class = [
+                            ErrorClass::HandledException,
+                            ErrorClass::HandledException,
+                            ErrorClass::UnhandledException,
+                        ][rng.gen_range(0..3)];
+                    }
+                }
                 _ => {}
             }
             event.level = [Level::Error, Level::Warning][rng.gen_range(0..2)];
@@ -706,6 +814,7 @@ sentinel_store::store_tests!(
     a_resolved_incident_regresses_on_a_new_event,
     an_ignored_incident_stays_ignored,
     first_occurrence_sticks_and_release_follows_the_latest,
+    one_unhandled_event_makes_the_incident_unhandled,
     transactions_are_stored_without_an_incident,
     payloads_and_columns_round_trip,
     large_batches_span_several_statements,

@@ -12,7 +12,7 @@ use sentinel_core::clock::{unix_hour, unix_minute, Millis};
 use sentinel_core::detection::latency_bucket;
 use sentinel_core::event::EventKind;
 use sentinel_core::id::IncidentId;
-use sentinel_core::incident::{count_scale, last_seen_minute, IncidentStatus};
+use sentinel_core::incident::{count_scale, last_seen_minute, ErrorClass, IncidentStatus};
 use std::collections::BTreeMap;
 
 /// Sentry's limits for tag keys and values; longer ones are cut, so one odd tag cannot bloat
@@ -29,6 +29,9 @@ const FACET_KEYS: [&str; 2] = ["environment", "release"];
 pub(super) struct IncidentUpdate {
     pub(super) id: String,
     pub(super) status: &'static str,
+    /// The stored class, or `unhandled_exception` once any event of a handled incident was
+    /// unhandled: as in Sentry, one unhandled occurrence makes the incident unhandled.
+    pub(super) error_class: String,
     pub(super) occurrence_count: i64,
     pub(super) first_seen: i64,
     pub(super) last_seen: i64,
@@ -55,6 +58,7 @@ pub(super) struct ChangedColumns {
     pub(super) environment: bool,
     pub(super) last_seen_minute: bool,
     pub(super) count_scale: bool,
+    pub(super) error_class: bool,
 }
 
 impl ChangedColumns {
@@ -66,6 +70,7 @@ impl ChangedColumns {
         environment: true,
         last_seen_minute: true,
         count_scale: true,
+        error_class: true,
     };
 }
 
@@ -113,6 +118,7 @@ impl BatchChanges {
         let mut update = IncidentUpdate {
             id: incident.id.clone(),
             status: status.as_str(),
+            error_class: incident.error_class.clone(),
             occurrence_count: incident.occurrence_count,
             first_seen: incident.first_seen,
             last_seen: incident.last_seen,
@@ -145,6 +151,11 @@ impl BatchChanges {
             }
             if event.environment.is_some() {
                 update.environment.clone_from(&event.environment);
+            }
+            if let Some(seed) = &event.incident {
+                if let Some(class) = class_after(&update.error_class, seed.error_class) {
+                    update.error_class = class.as_str().to_string();
+                }
             }
             let outcome = &mut outcomes[index];
             outcome.incident_id = Some(incident_id.clone());
@@ -182,6 +193,7 @@ impl BatchChanges {
                     != last_seen_minute(incident.last_seen),
                 count_scale: count_scale(update.occurrence_count)
                     != count_scale(incident.occurrence_count),
+                error_class: update.error_class != incident.error_class,
             };
         }
         self.incidents.push(update);
@@ -249,6 +261,14 @@ impl BatchChanges {
     }
 }
 
+/// The class an incident of class `stored` takes on after an event of class `event`, when
+/// it changes: a handled incident becomes unhandled at its first unhandled event, and never
+/// back.
+fn class_after(stored: &str, event: ErrorClass) -> Option<ErrorClass> {
+    (stored == ErrorClass::HandledException.as_str() && event == ErrorClass::UnhandledException)
+        .then_some(ErrorClass::UnhandledException)
+}
+
 fn truncate(text: &str, max_chars: usize) -> String {
     match text.char_indices().nth(max_chars) {
         Some((cut, _)) => text[..cut].to_string(),
@@ -268,7 +288,7 @@ type ErrorMinute = (i64, String);
 type TransactionBucket = (i64, String, String, i64);
 
 /// The values of one incident in [`update_incidents_sql`].
-const INCIDENT_UPDATE_VALUES: usize = 12;
+const INCIDENT_UPDATE_VALUES: usize = 13;
 
 /// `UPDATE incidents` from `rows` value rows whose placeholders start after `$skip`.
 fn update_incidents_sql(backend: Backend, rows: usize, skip: usize) -> String {
@@ -278,7 +298,7 @@ fn update_incidents_sql(backend: Backend, rows: usize, skip: usize) -> String {
          occurrence_count = v.column3, first_seen = v.column4, last_seen = v.column5, \
          release = v.column6, environment = v.column7, regression_count = v.column8, \
          resolved_at = v.column9, updated_at = v.column10, last_seen_minute = v.column11, \
-         count_scale = v.column12 \
+         count_scale = v.column12, error_class = v.column13 \
          FROM (VALUES {}) AS v WHERE incidents.id = v.column1",
         value_rows_after(backend, rows, INCIDENT_UPDATE_VALUES, skip)
     )
@@ -379,7 +399,8 @@ macro_rules! bind_changes {
                 .bind(update.resolved_at)
                 .bind(update.updated_at)
                 .bind(last_seen_minute(update.last_seen))
-                .bind(count_scale(update.occurrence_count));
+                .bind(count_scale(update.occurrence_count))
+                .bind(update.error_class.as_str());
         }
         for ((incident_id, hour), count) in parts.hourly {
             query = query.bind(incident_id.as_str()).bind(*hour).bind(**count);

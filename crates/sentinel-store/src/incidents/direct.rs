@@ -266,14 +266,15 @@ fn found_incident(r: &rusqlite::Row<'_>) -> rusqlite::Result<FoundIncident> {
         service_id: r.get(1)?,
         fingerprint: r.get(2)?,
         status: r.get(3)?,
-        quiet: r.get(4)?,
-        occurrence_count: r.get(5)?,
-        first_seen: r.get(6)?,
-        last_seen: r.get(7)?,
-        release: r.get(8)?,
-        environment: r.get(9)?,
-        regression_count: r.get(10)?,
-        resolved_at: r.get(11)?,
+        error_class: r.get(4)?,
+        quiet: r.get(5)?,
+        occurrence_count: r.get(6)?,
+        first_seen: r.get(7)?,
+        last_seen: r.get(8)?,
+        release: r.get(9)?,
+        environment: r.get(10)?,
+        regression_count: r.get(11)?,
+        resolved_at: r.get(12)?,
         created: false,
     })
 }
@@ -316,7 +317,7 @@ fn update_incident(conn: &Connection, update: &IncidentUpdate) -> StoreResult<()
     let changed = update.changed;
     let minute = last_seen_minute(update.last_seen);
     let scale = count_scale(update.occurrence_count);
-    let columns: [(&str, &dyn ToSql, bool); 11] = [
+    let columns: [(&str, &dyn ToSql, bool); 12] = [
         ("occurrence_count", &update.occurrence_count, true),
         ("last_seen", &update.last_seen, true),
         ("updated_at", &update.updated_at, true),
@@ -332,6 +333,7 @@ fn update_incident(conn: &Connection, update: &IncidentUpdate) -> StoreResult<()
         ("environment", &update.environment, changed.environment),
         ("last_seen_minute", &minute, changed.last_seen_minute),
         ("count_scale", &scale, changed.count_scale),
+        ("error_class", &update.error_class, changed.error_class),
     ];
     let set: Vec<(&str, &dyn ToSql)> = columns
         .into_iter()

@@ -24,7 +24,7 @@ pub(super) const INCIDENT_COLUMN_COUNT: usize = 22;
 /// upsert's constant can be built from it).
 macro_rules! found_incident_columns {
     () => {
-        "id, service_id, fingerprint, status, quiet, occurrence_count, first_seen, \
+        "id, service_id, fingerprint, status, error_class, quiet, occurrence_count, first_seen, \
          last_seen, release, environment, regression_count, resolved_at"
     };
 }

@@ -127,6 +127,7 @@ pub(super) struct FoundIncident {
     pub(super) service_id: String,
     pub(super) fingerprint: String,
     pub(super) status: String,
+    pub(super) error_class: String,
     pub(super) quiet: bool,
     pub(super) occurrence_count: i64,
     pub(super) first_seen: i64,
