@@ -74,8 +74,9 @@ impl Connection {
 
     /// Posts `body` and returns the response's status once its body has been read. On an
     /// error the connection is dropped, and the next request opens a new one.
-    pub async fn post(&mut self, body: &[u8]) -> io::Result<u16> {
-        let result = self.exchange(body).await;
+    /// `extra` headers go with this request only (a signature over the body, a delivery id).
+    pub async fn post_with(&mut self, body: &[u8], extra: &[String]) -> io::Result<u16> {
+        let result = self.exchange(body, extra).await;
         if !matches!(result, Ok((_, true))) {
             self.stream = None;
         }
@@ -89,7 +90,7 @@ impl Connection {
 
     /// Sends one request and reads its response: the status, and whether the connection
     /// may be kept.
-    async fn exchange(&mut self, body: &[u8]) -> io::Result<(u16, bool)> {
+    async fn exchange(&mut self, body: &[u8], extra: &[String]) -> io::Result<(u16, bool)> {
         let stream = match self.stream.as_mut() {
             Some(stream) => stream,
             None => {
@@ -100,7 +101,16 @@ impl Connection {
             }
         };
         self.request.clear();
-        self.request.extend_from_slice(&self.head_prefix);
+        // The prefix ends with `Content-Length: `, so the extra headers go in front of it.
+        let (before_length, length_name) = self
+            .head_prefix
+            .split_at(self.head_prefix.len() - b"Content-Length: ".len());
+        self.request.extend_from_slice(before_length);
+        for header in extra {
+            self.request.extend_from_slice(header.as_bytes());
+            self.request.extend_from_slice(b"\r\n");
+        }
+        self.request.extend_from_slice(length_name);
         self.request
             .extend_from_slice(format!("{}\r\n\r\n", body.len()).as_bytes());
         self.request.extend_from_slice(body);
@@ -318,17 +328,22 @@ mod tests {
         let mut connection =
             Connection::new(target, &["X-Sentry-Auth: Sentry sentry_key=k".into()]);
         let mut statuses = Vec::new();
-        for body in ["first", "second", "third", "fourth"] {
-            statuses.push(connection.post(body.as_bytes()).await.unwrap());
+        for (i, body) in ["first", "second", "third", "fourth"].iter().enumerate() {
+            let extra = [format!("X-Request: {i}")];
+            statuses.push(connection.post_with(body.as_bytes(), &extra).await.unwrap());
         }
         assert_eq!(statuses, vec![200, 429, 413, 200]);
         // A fifth request finds the server gone and reports it rather than hanging.
-        assert!(connection.post(b"fifth").await.is_err());
+        assert!(connection.post_with(b"fifth", &[]).await.is_err());
         let requests = server.await.unwrap();
         assert_eq!(requests.len(), 5);
         assert!(requests[0].starts_with("POST /api/1/envelope/ HTTP/1.1\r\nHost: 127.0.0.1:"));
         assert!(requests[0].contains("X-Sentry-Auth: Sentry sentry_key=k\r\n"));
         assert!(requests[0].ends_with("Content-Length: 5\r\n\r\nfirst"));
         assert!(requests[3].ends_with("fourth"));
+        // Each request carries its own extra header once, and only its own.
+        assert!(requests[1].contains("X-Request: 1\r\nContent-Length: 6\r\n\r\nsecond"));
+        assert_eq!(requests[2].matches("X-Request:").count(), 1);
+        assert!(!requests[4].contains("X-Request:"));
     }
 }

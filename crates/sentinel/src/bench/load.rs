@@ -44,6 +44,11 @@ pub struct LoadPlan {
 /// What a connection posts, one body per request.
 pub trait BodySource: Send + 'static {
     fn next_body(&mut self) -> Vec<u8>;
+
+    /// The next body with the headers of its own it needs; none by default.
+    fn next_request(&mut self) -> (Vec<u8>, Vec<String>) {
+        (self.next_body(), Vec::new())
+    }
 }
 
 impl BodySource for Envelopes {
@@ -137,18 +142,20 @@ async fn worker_loop<S: BodySource>(
             tokio::time::sleep_until(next_send.into()).await;
             next_send += interval;
         }
-        let body = source.next_body();
+        let (body, extra_headers) = source.next_request();
         let sent = match interval {
             Some(interval) => next_send - interval,
             None => Instant::now(),
         };
         // A request that takes longer than this is counted as a transport error.
-        match tokio::time::timeout(REQUEST_TIMEOUT, connection.post(&body)).await {
+        match tokio::time::timeout(REQUEST_TIMEOUT, connection.post_with(&body, &extra_headers))
+            .await
+        {
             Ok(Ok(status)) => {
                 let micros = u64::try_from(sent.elapsed().as_micros()).unwrap_or(u64::MAX);
                 part.latency_us.saturating_record(micros.max(1));
                 *part.by_status.entry(status).or_default() += 1;
-                if status == 200 {
+                if (200..300).contains(&status) {
                     part.ok += 1;
                 } else if status == 429 {
                     // Back off as an SDK would, briefly, so a full queue is not hammered.

@@ -13,6 +13,8 @@ mod load;
 mod otlp;
 pub mod otlp_payload;
 pub mod payload;
+mod webhooks;
+mod webhooks_payload;
 
 use anyhow::{anyhow, bail, Context};
 use clap::{Args, Subcommand};
@@ -37,6 +39,9 @@ pub enum BenchKind {
     Ingest(IngestBenchArgs),
     /// Load OTLP/HTTP `/v1/traces` of a fresh server and report spans/s, latency, RSS.
     Otlp(otlp::OtlpBenchArgs),
+    /// Post signed GitHub deliveries to `/webhooks/github` of a fresh server and report
+    /// deliveries/s, latency, RSS, and how long the queue took to apply them.
+    Webhooks(webhooks::WebhookBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -63,6 +68,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
     match &args.what {
         BenchKind::Ingest(args) => ingest(args).await,
         BenchKind::Otlp(args) => otlp::run(args).await,
+        BenchKind::Webhooks(args) => webhooks::run(args).await,
     }
 }
 
@@ -268,6 +274,16 @@ impl Server {
         data_dir: PathBuf,
         database_url: Option<&str>,
     ) -> anyhow::Result<Self> {
+        Self::start_with_env(server_binary, data_dir, database_url, &[])
+    }
+
+    /// [`Server::start`] with extra environment (configuration such as a webhook secret).
+    fn start_with_env(
+        server_binary: Option<&PathBuf>,
+        data_dir: PathBuf,
+        database_url: Option<&str>,
+        env: &[(&str, &str)],
+    ) -> anyhow::Result<Self> {
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let binary = match server_binary {
             Some(path) => path.clone(),
@@ -281,6 +297,7 @@ impl Server {
             .arg("--data-dir")
             .arg(&data_dir)
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         if let Some(url) = database_url {
