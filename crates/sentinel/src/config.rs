@@ -336,6 +336,18 @@ impl Config {
         Ok(config)
     }
 
+    /// A configuration from TOML text alone, over the defaults, checked as [`Config::load`]
+    /// checks a file (for `sentinel config check`-style callers and the fuzzer).
+    pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        let config: Config = config::Config::builder()
+            .add_source(config::File::from_str(text, config::FileFormat::Toml))
+            .build()
+            .and_then(|c| c.try_deserialize())
+            .map_err(|err| ConfigError::Invalid(err.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
     fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |key: &str, why: &str| Err(ConfigError::Invalid(format!("{key}: {why}")));
         if let Some(url) = &self.database.url {
@@ -443,6 +455,26 @@ mod tests {
                     .collect(),
             ),
             overrides,
+        }
+    }
+
+    #[test]
+    fn toml_text_is_read_and_checked_like_a_file() {
+        let config = Config::from_toml("[server]\nlisten = \"127.0.0.1:9000\"\n").unwrap();
+        assert_eq!(
+            config.server.listen,
+            SocketAddr::from(([127, 0, 0, 1], 9000))
+        );
+        for bad in [
+            "[server]\nlisten = 3",
+            "[nonsense]\n",
+            "[database]\nmax_connections = 0",
+            "[[",
+        ] {
+            assert!(
+                matches!(Config::from_toml(bad), Err(ConfigError::Invalid(_))),
+                "{bad:?}"
+            );
         }
     }
 

@@ -4,10 +4,9 @@
 //! of the body>`). The mix leans on pushes, as a busy organization's hook log does.
 
 use super::load::BodySource;
-use hmac::{Hmac, Mac};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use sha2::Sha256;
+use sentinel_ingest::github::sign;
 
 const PUSH: &str = include_str!("github/push.new-branch.json");
 const PULL_REQUEST: &str = include_str!("github/pull_request.opened.json");
@@ -63,7 +62,7 @@ impl Deliveries {
     }
 
     fn signed(&mut self, event: &str, body: Vec<u8>) -> (Vec<u8>, Vec<String>) {
-        let signature = self.sign(&body);
+        let signature = sign(&self.secret, &body);
         let delivery = format!(
             "{:08x}-{:04x}-4000-8000-{:012x}",
             self.rng.gen::<u32>(),
@@ -75,19 +74,9 @@ impl Deliveries {
             "User-Agent: GitHub-Hookshot/bench".to_string(),
             format!("X-GitHub-Event: {event}"),
             format!("X-GitHub-Delivery: {delivery}"),
-            format!("X-Hub-Signature-256: sha256={signature}"),
+            format!("X-Hub-Signature-256: {signature}"),
         ];
         (body, headers)
-    }
-
-    fn sign(&self, body: &[u8]) -> String {
-        // HMAC accepts a key of any length, so this cannot fail.
-        let mut mac = match Hmac::<Sha256>::new_from_slice(&self.secret) {
-            Ok(mac) => mac,
-            Err(_) => return String::new(),
-        };
-        mac.update(body);
-        hex::encode(mac.finalize().into_bytes())
     }
 }
 
@@ -105,6 +94,8 @@ impl BodySource for Deliveries {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use hmac::{Hmac, Mac};
+    use sha2::Sha256;
 
     #[test]
     fn the_push_example_names_the_sha_it_replaces() {
