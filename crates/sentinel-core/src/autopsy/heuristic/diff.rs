@@ -29,9 +29,20 @@ pub(crate) fn replace_focus(snapshot: &FileSnapshot, replacement: &[String]) -> 
     for line in leading {
         out.push_str(&format!(" {line}\n"));
     }
-    out.push_str(&format!("-{original}\n"));
-    for line in replacement {
-        out.push_str(&format!("+{line}\n"));
+    // Lines inserted before an unchanged focus line show as additions only.
+    match replacement.split_last() {
+        Some((last, added)) if last == original => {
+            for line in added {
+                out.push_str(&format!("+{line}\n"));
+            }
+            out.push_str(&format!(" {original}\n"));
+        }
+        _ => {
+            out.push_str(&format!("-{original}\n"));
+            for line in replacement {
+                out.push_str(&format!("+{line}\n"));
+            }
+        }
     }
     for line in trailing {
         out.push_str(&format!(" {line}\n"));
@@ -84,7 +95,7 @@ mod tests {
         assert_eq!(
             diff,
             "diff --git a/app/users.py b/app/users.py\n--- a/app/users.py\n+++ b/app/users.py\n\
-             @@ -11,7 +11,8 @@\n b\n c\n d\n-e\n+x\n+e\n f\n g\n h\n"
+             @@ -11,7 +11,8 @@\n b\n c\n d\n+x\n e\n f\n g\n h\n"
         );
     }
 
