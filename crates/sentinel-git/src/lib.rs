@@ -9,6 +9,7 @@
 
 mod blame;
 mod command;
+mod contents;
 mod error;
 mod header;
 mod lines;

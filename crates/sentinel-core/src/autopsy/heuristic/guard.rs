@@ -22,12 +22,25 @@ pub(crate) fn guard(finding: &Finding, site: &Site<'_>) -> Option<Vec<String>> {
     if !site.in_function || !is_single_statement(site.line, site.language) {
         return None;
     }
+    // A line that raises on purpose already handles the case; wrapping it would only
+    // hide the error. The fix there is a policy (retry, fallback), not a guard.
+    if *subject == Subject::Statement && raises_on_purpose(site.line) {
+        return None;
+    }
     match site.language {
         Language::Python => python(finding.category, subject, site),
         Language::JavaScript | Language::TypeScript => javascript(finding.category, subject, site),
         Language::Rust => rust(finding.category, subject, site),
         Language::Other => None,
     }
+}
+
+fn raises_on_purpose(line: &str) -> bool {
+    let code = line.trim_start();
+    code.starts_with("raise ")
+        || code.starts_with("throw ")
+        || code.contains(" throw ")
+        || code.contains("panic!(")
 }
 
 /// A line that holds a whole statement: brackets balanced and no block opener or
