@@ -316,3 +316,62 @@ fn module_level_code_gets_no_return_guard() {
     assert_eq!(d.category, Category::MissingConfig);
     assert!(d.patch_diff.is_none());
 }
+
+#[test]
+fn typescript_with_vitest_writes_a_ts_test_beside_the_existing_ones() {
+    let lines = &[
+        "export function total(cart: Cart): number {",
+        "  return cart.items.length;",
+        "}",
+    ];
+    let mut caller = frame("src/main.ts", "main", &["total({});"], 3, 3);
+    caller.line = Some(3);
+    let mut inp = input(
+        Language::TypeScript,
+        "TypeError",
+        "Cannot read properties of undefined (reading 'length')",
+        vec![frame("src/cart.ts", "total", lines, 10, 11), caller],
+    );
+    inp.repo.test_framework = Some(TestFramework::Vitest);
+    inp.repo.test_files = vec!["src/__tests__/cart.spec.ts".into()];
+    let d = diagnose(&inp);
+    assert_eq!(d.category, Category::NullAccess);
+    assert!(d.patch_diff.expect("patch").contains("@@ -10,3 +10,3 @@"));
+    let test = d.test_case.expect("test");
+    assert_eq!(test.framework, TestFramework::Vitest);
+    assert_eq!(test.path, "src/__tests__/autopsy-total.test.ts");
+    assert!(test
+        .content
+        .contains("import { test, expect } from \"vitest\";"));
+    assert!(
+        test.content
+            .contains("import { total } from \"../../src/cart\";"),
+        "{}",
+        test.content
+    );
+    assert!(test.content.contains("await total({});"));
+}
+
+#[test]
+fn python_vars_that_are_not_literals_give_no_test() {
+    let lines = &[
+        "def charge(client, amount):",
+        "    return amount / client.rate",
+    ];
+    let mut top = frame("app/pay.py", "charge", lines, 1, 2);
+    top.vars
+        .insert("client".into(), json!("<Client object at 0x7f>"));
+    top.vars.insert("amount".into(), json!("3"));
+    let d = diagnose(&input(
+        Language::Python,
+        "ZeroDivisionError",
+        "division by zero",
+        vec![top],
+    ));
+    assert_eq!(d.category, Category::DivisionByZero);
+    assert!(d.patch_diff.is_some());
+    assert!(
+        d.test_case.is_none(),
+        "a call with an object the test cannot rebuild is not guessed"
+    );
+}
