@@ -171,3 +171,19 @@ fn test_paths_outside_the_tree_are_refused() {
     assert_eq!(v.test_failed_before, None);
     assert!(v.output_before.contains("refused"));
 }
+
+#[test]
+fn file_at_reads_the_revision_and_refuses_large_or_missing_files() {
+    let (repo, sha) = scene();
+    let clone = Repo::open(repo.path()).unwrap();
+    assert_eq!(
+        clone.file_at(&sha, "value.txt", 1024).unwrap().as_deref(),
+        Some(&b"first\nbad\n"[..])
+    );
+    assert_eq!(
+        clone.file_at(&sha, "value.txt", 4).unwrap(),
+        None,
+        "over the limit"
+    );
+    assert_eq!(clone.file_at(&sha, "missing.txt", 1024).unwrap(), None);
+}
