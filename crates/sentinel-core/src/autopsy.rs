@@ -9,8 +9,12 @@
 //! offline and deterministic. Nothing here does I/O.
 
 pub mod heuristic;
+mod hints;
+
+pub use hints::{detect_language, detect_repo_hints};
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// The language the failing code is written in, which decides the rules that apply and the
 /// framework a regression test is written for.
@@ -131,6 +135,10 @@ pub struct TracedFrame {
     pub line: Option<u32>,
     pub in_app: bool,
     pub snapshot: Option<FileSnapshot>,
+    /// The frame's local variables as the SDK serialized them (Python sends them by
+    /// default): the arguments a regression test replays.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub vars: BTreeMap<String, serde_json::Value>,
 }
 
 /// The suspect commit, as far as a provider needs it.
@@ -153,6 +161,9 @@ pub struct RepoHints {
     pub test_files: Vec<String>,
     /// `package.json`'s `"type": "module"`: a Node test is written as ESM.
     pub esm: bool,
+    /// `Cargo.toml`'s package name: a Rust test imports the crate by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crate_name: Option<String>,
 }
 
 /// Everything a provider is given.

@@ -4,10 +4,12 @@
 //! spawns one `git log -p` and parses its output as it arrives, oldest commit first, so a
 //! history of any length is read in bounded memory. [`Repo`] also answers the small questions
 //! a scan needs first: which GitHub repository the clone belongs to, its default branch, and
-//! what a revision names.
+//! what a revision names. [`Repo::verify_diagnosis`] checks an autopsy's patch and regression test
+//! in a throwaway work tree.
 
 mod blame;
 mod command;
+mod contents;
 mod error;
 mod header;
 mod lines;
@@ -18,6 +20,7 @@ mod range;
 mod remote;
 mod repo;
 mod stream;
+mod verify;
 
 pub use blame::BlamedLine;
 pub use error::GitError;
@@ -26,3 +29,4 @@ pub use range::CommitRange;
 pub use remote::full_name_from_url;
 pub use repo::{CommitSummary, LogOptions, Repo};
 pub use stream::CommitStream;
+pub use verify::{RunOutcome, TestCommand, Worktree};
