@@ -17,6 +17,8 @@ pub mod event;
 pub mod fingerprint;
 pub mod id;
 pub mod incident;
+pub mod ingest;
+pub mod jobs;
 pub mod normalize;
 pub mod rate;
 pub mod role;

@@ -24,6 +24,7 @@ pub mod incidents;
 pub mod jobs;
 pub mod monitors;
 pub mod tenancy;
+pub mod writer;
 
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
