@@ -19,6 +19,7 @@ pub mod id;
 pub mod incident;
 pub mod ingest;
 pub mod jobs;
+pub mod log_source;
 pub mod normalize;
 pub mod rate;
 pub mod role;

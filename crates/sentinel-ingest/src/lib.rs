@@ -17,6 +17,7 @@ pub mod github;
 pub mod interfaces;
 pub mod lenient;
 pub mod limits;
+pub mod logfile;
 pub mod native;
 pub mod otlp;
 pub mod prepare;
