@@ -119,20 +119,20 @@ impl Tailer {
         for state in missing {
             stored.remove(&state.file_key);
             let (path, key) = (state.path.clone(), state.file_key.clone());
-            match blocking(move || Ok(files::find_by_key(Path::new(&path), &key))).await {
-                Ok(Some(file)) => {
-                    self.read_file(
-                        source,
-                        &reader,
-                        &target,
-                        &file,
-                        Some(state.clone()),
-                        true,
-                        &mut report,
-                    )
-                    .await?;
-                }
-                _ => {}
+            let found_again =
+                blocking(move || Ok(files::find_by_key(Path::new(&path), &key))).await;
+            if let Ok(Some(file)) = found_again {
+                let stored = Some(state.clone());
+                self.read_file(
+                    source,
+                    &reader,
+                    &target,
+                    &file,
+                    stored,
+                    Mode::Drain,
+                    &mut report,
+                )
+                .await?;
             }
             self.store
                 .forget_log_file(&source.org_id, &source.id, &state.file_key)
@@ -146,8 +146,9 @@ impl Tailer {
                 .lock()
                 .map(|r| r.get(&rest_key) == Some(&file.size))
                 .unwrap_or(false);
+            let mode = if resting { Mode::Drain } else { Mode::Follow };
             let state = self
-                .read_file(source, &reader, &target, file, state, resting, &mut report)
+                .read_file(source, &reader, &target, file, state, mode, &mut report)
                 .await?;
             if let Ok(mut rest) = self.resting.lock() {
                 if (state.offset as u64) < file.size {
@@ -161,6 +162,53 @@ impl Tailer {
         Ok(report)
     }
 
+    /// Reads `path` once from its start to its end, as `sentinel tail` does: the events are
+    /// committed, no offset is stored.
+    pub async fn read_once(
+        &self,
+        service: sentinel_store::tenancy::Service,
+        config: sentinel_core::log_source::LogSourceConfig,
+    ) -> Result<PollReport, TailError> {
+        let source = LogSource {
+            id: sentinel_core::id::LogSourceId::generate(),
+            org_id: service.org_id.clone(),
+            service_id: service.id.clone(),
+            config,
+            created_at: 0,
+            updated_at: 0,
+        };
+        let reader = LogReader {
+            format: source.config.format,
+            fields: source.config.fields.clone(),
+            platform: service.platform.clone(),
+        };
+        let target = ServiceTarget::from(service);
+        let pattern = source.config.path.clone();
+        let found = blocking(move || discover(&pattern))
+            .await
+            .map_err(|err| TailError::Io {
+                path: source.config.path.clone(),
+                source: err,
+            })?;
+        let mut report = PollReport {
+            files: found.len(),
+            ..PollReport::default()
+        };
+        for file in &found {
+            self.read_file(
+                &source,
+                &reader,
+                &target,
+                file,
+                None,
+                Mode::Once,
+                &mut report,
+            )
+            .await?;
+        }
+        Ok(report)
+    }
+
     /// Reads one file window by window, committing each window's events and then its
     /// offset. Returns the file's final state.
     #[allow(clippy::too_many_arguments)]
@@ -171,9 +219,10 @@ impl Tailer {
         target: &ServiceTarget,
         file: &FoundFile,
         stored: Option<LogFileState>,
-        flush: bool,
+        mode: Mode,
         report: &mut PollReport,
     ) -> Result<LogFileState, TailError> {
+        let flush = mode != Mode::Follow;
         let io_error = |source| TailError::Io {
             path: file.path.to_string_lossy().into_owned(),
             source,
@@ -205,7 +254,7 @@ impl Tailer {
                     })
                     .await?;
             }
-            if window.state != state {
+            if window.state != state && mode != Mode::Once {
                 self.store
                     .save_log_file_state(&source.org_id, &window.state, self.clock.now_ms())
                     .await?;
@@ -283,6 +332,17 @@ impl Tailer {
             tracing::debug!("log tailer stopped");
         })
     }
+}
+
+/// How a file is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// The file may still grow: a text record that ends it waits.
+    Follow,
+    /// The file rests or was rotated away: read to its very end.
+    Drain,
+    /// Read to the end without storing an offset (`sentinel tail`).
+    Once,
 }
 
 /// Runs file I/O off the async threads.
