@@ -10,7 +10,7 @@ fn lines(total_bytes: usize) -> Vec<u8> {
     let mut n = 0u64;
     while out.len() < total_bytes {
         n += 1;
-        let line = if n % 100 == 0 {
+        let line = if n.is_multiple_of(100) {
             format!(
                 "{{\"timestamp\":\"2026-12-01T10:00:{:02}.{:03}Z\",\"level\":\"error\",\"logger\":\"billing.charge\",\"message\":\"charge failed for order {n}\",\"request_id\":\"{n:032x}\",\"exception\":\"Traceback (most recent call last):\\n  File \\\"/app/billing/charge.py\\\", line 42, in charge\\n    total = amount / count\\nZeroDivisionError: division by zero\"}}\n",
                 n % 60,

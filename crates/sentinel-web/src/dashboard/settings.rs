@@ -59,7 +59,7 @@ async fn log_source_views(
         views.push(LogSourceView {
             path: source.config.path,
             format: source.config.format.as_str(),
-            poll: if ms % 1000 == 0 {
+            poll: if ms.rem_euclid(1000) == 0 {
                 format!("{} s", ms / 1000)
             } else {
                 format!("{ms} ms")
