@@ -91,6 +91,10 @@ define_id!(
     CodeMappingId
 );
 define_id!(
+    /// A log source: a service's log files that the tailer reads.
+    LogSourceId
+);
+define_id!(
     /// A notification channel.
     ChannelId
 );

@@ -4,7 +4,8 @@
 //!
 //! Request handlers call, in order: [`auth`] to find the key, [`decode::decode_body`] within
 //! [`limits`], then [`read_envelope`], [`read_store_payload`] or
-//! [`native::parse_native_event`]. Nothing past this crate sees raw JSON.
+//! [`native::parse_native_event`], and [`prepare`] turns each event into the row the writer
+//! stores. Nothing past this crate sees raw JSON.
 
 pub mod auth;
 pub mod checkin;
@@ -16,8 +17,10 @@ pub mod github;
 pub mod interfaces;
 pub mod lenient;
 pub mod limits;
+pub mod logfile;
 pub mod native;
 pub mod otlp;
+pub mod prepare;
 pub mod stacktrace;
 pub mod values;
 

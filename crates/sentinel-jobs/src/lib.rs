@@ -23,6 +23,7 @@ pub mod retry;
 mod runtime;
 pub mod schedule;
 mod stats;
+pub mod tailer;
 mod waker;
 
 pub use handler::{handler_fn, JobContext, JobError, JobHandler};

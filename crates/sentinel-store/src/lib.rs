@@ -22,8 +22,10 @@ pub mod detections;
 mod error;
 pub mod incidents;
 pub mod jobs;
+pub mod log_sources;
 pub mod monitors;
 pub mod tenancy;
+pub mod writer;
 
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

@@ -227,7 +227,7 @@ impl Metrics {
 }
 
 /// The ingest writer's group-commit counters.
-fn render_writer_stats(out: &mut String, stats: &crate::ingest::writer::WriterStats) {
+fn render_writer_stats(out: &mut String, stats: &sentinel_store::writer::WriterStats) {
     let counters = [
         (
             "sentinel_ingest_writer_batches_total",
@@ -376,7 +376,7 @@ mod tests {
     #[test]
     fn renders_the_writer_counters() {
         let mut text = String::new();
-        let stats = crate::ingest::writer::WriterStats {
+        let stats = sentinel_store::writer::WriterStats {
             batches: 4,
             requests: 10,
             events: 12,

@@ -1,10 +1,10 @@
 //! What every handler can reach.
 
-use crate::ingest::writer::{IngestWriter, WriterOptions};
 use crate::ingest::IngestState;
 use crate::metrics::Metrics;
 use crate::webhooks::WebhookSecrets;
 use sentinel_core::clock::SharedClock;
+use sentinel_store::writer::{IngestWriter, WriterOptions};
 use sentinel_store::Store;
 use std::sync::Arc;
 

@@ -834,6 +834,50 @@ async fn logging_out_ends_the_session(store: Store) {
     );
 }
 
+async fn services_show_their_log_files_with_offsets_and_counts(store: Store) {
+    let f = fixture(store).await;
+    let config = sentinel_core::log_source::LogSourceConfig {
+        path: "/var/log/checkout/*.log".into(),
+        format: sentinel_core::log_source::LogFormat::Text,
+        fields: Default::default(),
+        poll_interval_ms: 30_000,
+        enabled: true,
+    };
+    let source = f
+        .store
+        .create_log_source(&f.org_a, &f.service_a, &config, NOW)
+        .await
+        .unwrap();
+    let state = sentinel_store::log_sources::LogFileState {
+        source_id: source.id.clone(),
+        file_key: "1:2".into(),
+        path: "/var/log/checkout/app.log".into(),
+        head: String::new(),
+        offset: 98_765,
+        lines: 1_234,
+        errors: 17,
+        malformed: 3,
+    };
+    f.store
+        .save_log_file_state(&f.org_a, &state, NOW)
+        .await
+        .unwrap();
+    let (session, _) = f.login("vic@example.com").await;
+    let page = f.get("/settings/services", Some(&session)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    for text in [
+        "/var/log/checkout/*.log",
+        "every 30 s",
+        "/var/log/checkout/app.log",
+        "98765",
+        "1234",
+        "<td>17</td>",
+        "<td>3</td>",
+    ] {
+        assert!(page.html.contains(text), "{text} is not on the page");
+    }
+}
+
 sentinel_store::store_tests!(
     pages_need_a_login,
     login_checks_the_password_and_the_form_token,
@@ -845,4 +889,5 @@ sentinel_store::store_tests!(
     services_show_dsns_snippets_and_save_settings,
     members_roles_and_switching_organization,
     logging_out_ends_the_session,
+    services_show_their_log_files_with_offsets_and_counts,
 );

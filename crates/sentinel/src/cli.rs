@@ -68,6 +68,9 @@ pub enum Command {
     /// Link services to the repositories their stack frames come from.
     #[command(subcommand)]
     Service(ServiceCommand),
+    /// Read a log file once, from its start: its error lines become events of the service,
+    /// grouped as the running tailer would group them (no offset is stored).
+    Tail(TailArgs),
     /// Measure: load generators against a real server started for the purpose.
     Bench(crate::bench::BenchArgs),
     /// Populate a server with realistic demo traffic, or a database with a large history.
@@ -205,6 +208,22 @@ pub struct ServiceMapArgs {
     /// The branch to read when a release names no commit (default: the repository's).
     #[arg(long)]
     pub branch: Option<String>,
+    /// The organization's slug (default: the only organization).
+    #[arg(long, value_name = "SLUG")]
+    pub org: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TailArgs {
+    /// The file (an absolute or relative path; wildcards in the file name read each match).
+    #[arg(value_name = "FILE")]
+    pub file: String,
+    /// The service (project) the errors belong to, by name or id.
+    #[arg(long, value_name = "NAME")]
+    pub service: String,
+    /// How the lines are written: `json_lines` or `text` (tracebacks below a header line).
+    #[arg(long, default_value = "json_lines")]
+    pub format: String,
     /// The organization's slug (default: the only organization).
     #[arg(long, value_name = "SLUG")]
     pub org: Option<String>,

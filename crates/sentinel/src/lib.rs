@@ -14,6 +14,7 @@ pub mod logging;
 pub mod repositories;
 pub mod scan;
 pub mod server;
+pub mod tail;
 pub mod worker;
 
 use cli::{
@@ -33,6 +34,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let output = match &cli.command {
         Command::Serve(_) => return serve(config, clock).await,
         Command::Bench(args) => return bench::run(args).await,
+        Command::Tail(args) => tail::tail(&config, &clock, args).await?,
         Command::Demo(args) => demo::run(args, &config).await?,
         Command::Migrate => commands::migrate(&config).await?,
         Command::User(UserCommand::Create(args)) => {

@@ -14,6 +14,8 @@ use sentinel_integrations::github::{GithubApp, GithubClient};
 use sentinel_integrations::{HttpOptions, HttpTransport};
 use sentinel_jobs::code::CommitReader;
 use sentinel_jobs::retention::RetentionPolicy;
+use sentinel_jobs::tailer::Tailer;
+use sentinel_store::writer::{IngestWriter, WriterOptions};
 use sentinel_store::{Store, StoreError};
 use sentinel_web::state::WebSettings;
 use sentinel_web::webhooks::WebhookSecrets;
@@ -101,6 +103,16 @@ pub async fn start(config: Config, clock: SharedClock) -> anyhow::Result<Running
     };
 
     let (stop, mut stopped) = watch::channel(false);
+    if role.runs_jobs() {
+        // The log tailer reads this machine's files; it runs where jobs run, and submits to
+        // the process's ingest writer (a worker alone gets one of its own).
+        let writer = if role.serves_http() {
+            app.ingest.writer.clone()
+        } else {
+            IngestWriter::spawn(store.clone(), clock.clone(), WriterOptions::default(), None)
+        };
+        Tailer::new(store.clone(), writer, clock.clone()).spawn(stop.subscribe());
+    }
     let http = tokio::spawn(async move {
         axum::serve(listener, router)
             .with_graceful_shutdown(async move {

@@ -361,6 +361,35 @@ fn one_shot_commands_manage_users_projects_and_keys() {
 }
 
 #[test]
+fn tail_reads_a_log_file_once_into_the_service() {
+    let dir = tempfile::tempdir().unwrap();
+    // The first start leaves the default organization behind.
+    let mut served = Served::start(dir.path());
+    served.wait_started();
+    let (clean, _, err) = served.terminate();
+    assert!(clean, "{err}");
+    let project = run(sentinel(dir.path()).args(["project", "create", "billing"]));
+    assert!(project.status.success(), "{}", stderr(&project));
+    std::fs::write(
+        dir.path().join("app.log"),
+        "{\"level\":\"error\",\"message\":\"charge failed\",\"exception\":{\"type\":\"ValueError\",\"message\":\"bad\"}}\n\
+         {\"level\":\"info\",\"message\":\"ok\"}\n\
+         {not json\n\
+         {\"level\":\"fatal\",\"message\":\"out of memory\"}\n",
+    )
+    .unwrap();
+    let tail = run(sentinel(dir.path()).args(["tail", "app.log", "--service", "billing"]));
+    assert!(tail.status.success(), "{}", stderr(&tail));
+    let out = stdout(&tail);
+    assert!(
+        out.contains("4 lines read, 2 error events for billing, 1 malformed"),
+        "{out}"
+    );
+    let unknown = run(sentinel(dir.path()).args(["tail", "app.log", "--service", "nope"]));
+    assert!(!unknown.status.success());
+}
+
+#[test]
 fn help_lists_the_commands() {
     let dir = tempfile::tempdir().unwrap();
     let help = run(sentinel(dir.path()).arg("--help"));

@@ -19,7 +19,7 @@ use crate::{handler_fn, JobRuntime};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-pub const AUTOPSY_START_KIND: &str = "autopsy.start";
+pub const AUTOPSY_START_KIND: &str = sentinel_core::jobs::AUTOPSY_START;
 
 /// `{incident_id, org_id}`: the incident to examine.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

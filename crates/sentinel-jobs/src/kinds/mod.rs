@@ -30,12 +30,12 @@ use sentinel_store::Store;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-pub const NEW_INCIDENT_KIND: &str = "alert.new_incident";
-pub const REGRESSION_KIND: &str = "alert.regression";
+pub const NEW_INCIDENT_KIND: &str = sentinel_core::jobs::ALERT_NEW_INCIDENT;
+pub const REGRESSION_KIND: &str = sentinel_core::jobs::ALERT_REGRESSION;
 pub const AI_ATTRIBUTED_KIND: &str = "alert.ai_attributed";
 pub const DELIVER_KIND: &str = "alert.deliver";
 pub const CHANNEL_TEST_KIND: &str = "channel.test";
-pub const INCIDENT_RESOLVED_KIND: &str = "incident.resolved";
+pub const INCIDENT_RESOLVED_KIND: &str = sentinel_core::jobs::INCIDENT_RESOLVED;
 pub const DETECTIONS_KIND: &str = "detections.run";
 pub const FREQUENCY_KIND: &str = "alerts.frequency";
 

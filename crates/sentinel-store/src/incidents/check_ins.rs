@@ -3,25 +3,8 @@
 use super::write::value_rows;
 use crate::db::tx;
 use crate::{StoreResult, Tx};
-use sentinel_core::clock::Millis;
-use sentinel_core::id::{OrgId, ServiceId};
 
-/// One check-in as the SDK reported it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewCheckIn {
-    pub org_id: OrgId,
-    pub service_id: ServiceId,
-    /// The SDK's id; an `in_progress` and its closing check-in share it.
-    pub check_in_id: String,
-    pub monitor_slug: String,
-    /// `in_progress`, `ok`, `error`, `missed` or `timeout`.
-    pub status: String,
-    pub duration_ms: Option<f64>,
-    pub environment: Option<String>,
-    /// JSON of the monitor's configuration, when the SDK upserts it.
-    pub monitor_config: Option<String>,
-    pub received_at: Millis,
-}
+pub use sentinel_core::ingest::NewCheckIn;
 
 const INSERT_COLUMNS: &str = "id, org_id, service_id, check_in_id, monitor_slug, status, \
     duration_ms, environment, monitor_config, received_at";

@@ -1,57 +1,12 @@
 //! How incident and event values are written into columns and read back: the payload's
-//! compression and the text forms of enums.
+//! decompression (payloads are compressed at the edge, [`CompressedPayload`]) and the text
+//! forms of enums.
 
 use crate::StoreError;
 use sentinel_core::event::{EventKind, Level};
 use sentinel_core::incident::{ErrorClass, IncidentStatus};
-use std::cell::RefCell;
 
-/// zstd level 1: most of the size win of higher levels on JSON, at a fraction of the time.
-const PAYLOAD_LEVEL: i32 = 1;
-
-/// An event's normalised JSON, compressed for storage.
-///
-/// The ingest handlers compress each event before handing it to the writer, so the work
-/// runs on all cores in parallel rather than inside the single writer's transaction.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CompressedPayload(Vec<u8>);
-
-thread_local! {
-    /// One zstd context per thread, reused: making one per event costs more than compressing
-    /// a small event.
-    static COMPRESSOR: RefCell<Option<zstd::bulk::Compressor<'static>>> =
-        const { RefCell::new(None) };
-}
-
-impl CompressedPayload {
-    /// Compresses `json` on the calling thread.
-    pub fn compress(json: &[u8]) -> Result<Self, StoreError> {
-        COMPRESSOR.with(|cell| {
-            let mut slot = cell.borrow_mut();
-            let compressor = match slot.as_mut() {
-                Some(compressor) => compressor,
-                None => slot.insert(
-                    zstd::bulk::Compressor::new(PAYLOAD_LEVEL)
-                        .map_err(|err| StoreError::Corrupt(format!("zstd compressor: {err}")))?,
-                ),
-            };
-            compressor
-                .compress(json)
-                .map(Self)
-                .map_err(|err| StoreError::Corrupt(format!("compress event payload: {err}")))
-        })
-    }
-
-    /// How many bytes are stored (for benchmarks and size reports).
-    pub fn stored_len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// The stored bytes.
-    pub(super) fn as_bytes(&self) -> &[u8] {
-        &self.0
-    }
-}
+pub use sentinel_core::ingest::CompressedPayload;
 
 /// Decompresses a stored payload.
 pub(super) fn decompress(stored: &[u8]) -> Result<Vec<u8>, StoreError> {

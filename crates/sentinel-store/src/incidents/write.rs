@@ -15,7 +15,7 @@
 //!    events and written with one statement per table.
 
 use super::batch::{delete_empty_incidents, write_changes};
-use super::codec::{kind_str, CompressedPayload};
+use super::codec::kind_str;
 use super::plan::{
     BatchPlan, EventRowValues, GroupKey, NewIncidentRow, EVENT_COLUMNS, EVENT_COLUMN_COUNT,
     FOUND_INCIDENT_COLUMNS, INCIDENT_COLUMNS, INCIDENT_COLUMN_COUNT, INCIDENT_UPSERT_TAIL,
@@ -23,75 +23,10 @@ use super::plan::{
 use crate::db::tx;
 use crate::{Backend, StoreError, StoreResult, Tx};
 use sentinel_core::clock::Millis;
-use sentinel_core::event::{EventKind, Level};
-use sentinel_core::id::{EventRowId, IncidentId, OrgId, ServiceId};
-use sentinel_core::incident::ErrorClass;
+use sentinel_core::id::EventRowId;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-/// One event for [`write_events`]: the columns of `events`, and the incident it belongs to.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewEvent {
-    pub org_id: OrgId,
-    pub service_id: ServiceId,
-    /// The SDK's id; unique per service.
-    pub event_id: String,
-    pub kind: EventKind,
-    pub received_at: Millis,
-    pub timestamp: Millis,
-    pub level: Level,
-    pub trace_id: Option<String>,
-    pub release: Option<String>,
-    pub environment: Option<String>,
-    pub transaction_name: Option<String>,
-    pub duration_ms: Option<f64>,
-    pub tags: Vec<(String, String)>,
-    /// JSON of the normalised event, compressed by the caller.
-    pub payload: CompressedPayload,
-    /// `None` for events that make no incident (transactions).
-    pub incident: Option<IncidentSeed>,
-}
-
-/// What the ingest side decided about an error event's incident: its grouping, how it reads,
-/// and the service settings that applied when it arrived.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IncidentSeed {
-    pub fingerprint: String,
-    pub grouping_version: i64,
-    pub title: String,
-    pub culprit: String,
-    pub error_class: ErrorClass,
-    pub error_type: String,
-    pub message: String,
-    pub severity: String,
-    /// Outside the service's class filter.
-    pub quiet: bool,
-    /// The service's threshold for `pending → detected`.
-    pub min_occurrences: i64,
-    pub trigger_route: Option<String>,
-}
-
-/// What happened to one event of the batch. The incident flags are set on the one event
-/// that caused them (the first new event of a created incident, the event whose count
-/// reached the threshold, the first new event of a regressed incident), so a caller that
-/// enqueues work per flag enqueues it once.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct EventOutcome {
-    /// `None` for duplicates.
-    pub event_row_id: Option<EventRowId>,
-    /// The same `(service_id, event_id)` was already stored, or came earlier in this batch:
-    /// nothing changed and it was not counted.
-    pub duplicate: bool,
-    /// `None` for duplicates and for events without an incident.
-    pub incident_id: Option<IncidentId>,
-    pub incident_created: bool,
-    /// The incident became `detected` with this event.
-    pub crossed_threshold: bool,
-    /// This event reopened a resolved incident.
-    pub regression: bool,
-    /// The incident is quiet (outside the class filter when it was created): store, but do
-    /// not alert or analyse.
-    pub quiet: bool,
-}
+pub use sentinel_core::ingest::{EventOutcome, IncidentSeed, NewEvent};
 
 /// Rows per multi-row statement: well under both backends' parameter limits (SQLite 32766,
 /// PostgreSQL 65535) at the widest table.

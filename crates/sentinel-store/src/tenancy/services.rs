@@ -255,3 +255,17 @@ impl Store {
         row.map(Service::try_from).transpose()
     }
 }
+
+impl From<Service> for sentinel_core::ingest::ServiceTarget {
+    fn from(service: Service) -> Self {
+        Self {
+            org_id: service.org_id,
+            service_id: service.id,
+            service_number: service.number,
+            service_name: service.name,
+            enabled: service.enabled,
+            error_class_filter: service.error_class_filter,
+            min_occurrences: service.min_occurrences,
+        }
+    }
+}

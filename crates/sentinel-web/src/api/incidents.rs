@@ -19,11 +19,13 @@ use axum::{Json, Router};
 use sentinel_core::clock::Millis;
 use sentinel_core::id::{IncidentId, ServiceId};
 use sentinel_core::incident::{ErrorClass, IncidentStatus};
+use sentinel_core::jobs::IncidentJob;
 use sentinel_core::role::Role;
 use sentinel_store::incidents::{
     check_event_cursor, Incident, IncidentQuery, IncidentSort, SetStatusError, TagBreakdown,
     MAX_EVENT_PAGE, MAX_INCIDENT_PAGE,
 };
+use sentinel_store::jobs::NewJob;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -266,13 +268,22 @@ async fn update(
             tracing::info!(incident = %incident.id, org = %principal.org_id, status = %to, "incident status changed");
             if to == IncidentStatus::Resolved {
                 // Closes the incident's alerts at receivers that track them (PagerDuty).
-                let job = sentinel_store::jobs::NewJob::new(
-                    "incident.resolved",
-                    serde_json::json!({"incident_id": incident.id.as_str(), "org_id": principal.org_id.as_str()}),
-                )
-                .org(principal.org_id.clone())
-                .dedup_key(format!("incident.resolved:{}", incident.id));
-                if let Err(err) = state.store.enqueue(&job, now).await {
+                let kind = sentinel_core::jobs::INCIDENT_RESOLVED;
+                let payload = IncidentJob::new(&incident.id, &principal.org_id);
+                let queued = match NewJob::with_payload(kind, &payload) {
+                    Ok(job) => {
+                        let job = job
+                            .org(principal.org_id.clone())
+                            .dedup_key(payload.dedup_key(kind));
+                        state
+                            .store
+                            .enqueue(&job, now)
+                            .await
+                            .map_err(|e| e.to_string())
+                    }
+                    Err(err) => Err(err.to_string()),
+                };
+                if let Err(err) = queued {
                     tracing::warn!(incident = %incident.id, error = %err, "resolve notification not queued");
                 }
             }

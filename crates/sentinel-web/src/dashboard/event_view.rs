@@ -50,6 +50,7 @@ pub struct EventView {
     pub(super) user: Vec<Pair>,
     pub(super) tags: Vec<Pair>,
     pub(super) sdk: String,
+    pub(super) trace: Option<super::trace_view::TraceView>,
 }
 
 pub(super) fn event_view(stored: &StoredEvent) -> EventView {
@@ -74,6 +75,7 @@ pub(super) fn event_view(stored: &StoredEvent) -> EventView {
             })
             .collect(),
         sdk: String::new(),
+        trace: None,
     };
     if let Some(event) = event {
         fill_from_event(&mut view, event);
@@ -82,6 +84,7 @@ pub(super) fn event_view(stored: &StoredEvent) -> EventView {
 }
 
 fn fill_from_event(view: &mut EventView, event: Event) {
+    view.trace = super::trace_view::trace_view(&event);
     view.message = event.message.map(|m| m.formatted).unwrap_or_default();
     // SDKs list the chain innermost last and frames oldest first; people read the most
     // recent first.

@@ -19,6 +19,7 @@ mod login;
 mod rules;
 mod settings;
 mod snippets;
+mod trace_view;
 mod viewer;
 
 pub use viewer::{PageError, Viewer};

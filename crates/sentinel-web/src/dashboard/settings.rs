@@ -35,6 +35,40 @@ pub struct ServiceView {
     classes: Vec<ClassBox>,
     dsns: Vec<String>,
     snippets: Vec<Snippet>,
+    log_sources: Vec<LogSourceView>,
+}
+
+/// A log source as the services page lists it: what is read, and how far.
+pub struct LogSourceView {
+    path: String,
+    format: &'static str,
+    poll: String,
+    enabled: bool,
+    files: Vec<sentinel_store::log_sources::LogFileState>,
+}
+
+async fn log_source_views(
+    state: &AppState,
+    org: &sentinel_core::id::OrgId,
+    service: &ServiceId,
+) -> Result<Vec<LogSourceView>, PageError> {
+    let mut views = Vec::new();
+    for source in state.store.list_log_sources(org, service).await? {
+        let files = state.store.log_source_files(org, &source.id).await?;
+        let ms = source.config.poll_interval_ms;
+        views.push(LogSourceView {
+            path: source.config.path,
+            format: source.config.format.as_str(),
+            poll: if ms.rem_euclid(1000) == 0 {
+                format!("{} s", ms / 1000)
+            } else {
+                format!("{ms} ms")
+            },
+            enabled: source.config.enabled,
+            files,
+        });
+    }
+    Ok(views)
 }
 
 #[derive(Template)]
@@ -58,7 +92,9 @@ pub async fn services(
             .filter(|k| k.revoked_at.is_none())
             .map(|k| build_dsn(&state.settings.public_url, &k.public_key, service.number))
             .collect();
+        let log_sources = log_source_views(&state, org, &service.id).await?;
         views.push(ServiceView {
+            log_sources,
             id: service.id.as_str().to_string(),
             snippets: dsns.first().map(|dsn| snippets(dsn)).unwrap_or_default(),
             dsns,

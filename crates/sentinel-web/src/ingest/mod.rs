@@ -1,18 +1,14 @@
-//! Ingest: the endpoints Sentry SDKs and OpenTelemetry exporters post to, and the writer that
-//! commits what they send.
+//! Ingest: the endpoints Sentry SDKs and OpenTelemetry exporters post to. What they accept is
+//! prepared by [`sentinel_ingest::prepare`] and committed by [`sentinel_store::writer`].
 //!
 //! - [`sentry`]: `/api/{project_id}/envelope/` and `/api/{project_id}/store/`.
 //! - [`otlp`]: OTLP/HTTP `/v1/traces` and `/v1/logs`.
 //! - [`target`]: DSN key → organization and service, cached; per-key rate limits.
-//! - [`prepare`]: scrub, fingerprint and classify a parsed event into its row.
-//! - [`writer`]: group commit; 200 only after the commit.
 
 pub mod native;
 pub mod otlp;
-pub mod prepare;
 pub mod sentry;
 pub mod target;
-pub mod writer;
 
 use crate::AppState;
 use axum::http::{header, Method};
@@ -20,12 +16,12 @@ use axum::routing::post;
 use axum::Router;
 use sentinel_core::clock::SharedClock;
 use sentinel_core::scrub::Scrubber;
+use sentinel_store::writer::IngestWriter;
 use sentinel_store::Store;
 use std::sync::Arc;
 use target::TargetResolver;
 use tokio::sync::Notify;
 use tower_http::cors::{Any, CorsLayer};
-use writer::IngestWriter;
 
 /// What the ingest endpoints share.
 pub struct IngestState {

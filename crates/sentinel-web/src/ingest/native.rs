@@ -2,7 +2,6 @@
 //! SDK. Authenticated with an API key (member role or above); the body names the service.
 //! The body format is documented in `sentinel_ingest::native`.
 
-use super::prepare::prepare_event;
 use super::sentry::{write_refusal, IngestRefusal};
 use super::target::ServiceTarget;
 use crate::auth::Principal;
@@ -16,6 +15,7 @@ use sentinel_core::role::Role;
 use sentinel_ingest::decode::decode_body;
 use sentinel_ingest::limits::MAX_EVENT_ITEM;
 use sentinel_ingest::native::parse_native_event;
+use sentinel_ingest::prepare::prepare_event;
 use serde_json::json;
 
 pub async fn create_event(
@@ -67,7 +67,7 @@ async fn accept(
     let event_id = native.event.event_id.clone();
     let row = prepare_event(&target, &state.ingest.scrubber, native.event, received_at)
         .map_err(|e| ApiError::internal(e.to_string()))?;
-    let request = super::writer::WriteRequest {
+    let request = sentinel_store::writer::WriteRequest {
         events: vec![row],
         check_ins: Vec::new(),
     };

@@ -16,9 +16,7 @@
 //! service, 413 over the size limits, 415 another media type, 429 and 503 with
 //! `Retry-After`, which exporters retry.
 
-use super::prepare::{prepare_event_as, EventIdentity};
 use super::target::{IngestTarget, ServiceTarget};
-use super::writer::{WriteError, WriteRequest};
 use crate::{ApiError, AppState, ErrorCode};
 use axum::body::Body;
 use axum::extract::State;
@@ -33,6 +31,8 @@ use sentinel_ingest::otlp::{
     read_logs, read_traces, OtlpBatch, OtlpEncoding, Rejections, MAX_OTLP_BODY,
     MAX_OTLP_DECOMPRESSED,
 };
+use sentinel_ingest::prepare::{prepare_event_as, EventIdentity};
+use sentinel_store::writer::{WriteError, WriteRequest};
 use std::sync::Arc;
 
 pub async fn traces(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {

@@ -8,9 +8,7 @@
 //! full writer queue, gets 429 with `Retry-After` and `X-Sentry-Rate-Limits`, so SDKs back off
 //! instead of losing events. 200 is sent only after the events are committed.
 
-use super::prepare::{prepare_check_in, prepare_event};
 use super::target::IngestTarget;
-use super::writer::{WriteError, WriteRequest};
 use super::IngestState;
 use crate::{ApiError, AppState, ErrorCode};
 use axum::body::Body;
@@ -22,7 +20,9 @@ use sentinel_core::rate::Admission;
 use sentinel_ingest::auth::{dsn_public_key, parse_sentry_auth};
 use sentinel_ingest::decode::{decode_body, DecodeError};
 use sentinel_ingest::limits::{MAX_DECOMPRESSED, MAX_ENVELOPE_COMPRESSED};
+use sentinel_ingest::prepare::{prepare_check_in, prepare_event};
 use sentinel_ingest::{read_envelope, read_store_payload, IngestBatch, IngestError};
+use sentinel_store::writer::{WriteError, WriteRequest};
 use serde::Deserialize;
 use serde_json::json;
 

@@ -9,10 +9,8 @@
 //! same way.
 
 use sentinel_core::clock::{Millis, SharedClock};
-use sentinel_core::id::{OrgId, ServiceId, ServiceKeyId};
-use sentinel_core::incident::ErrorClassFilter;
+use sentinel_core::id::{OrgId, ServiceKeyId};
 use sentinel_core::rate::{Admission, TokenBucket};
-use sentinel_store::tenancy::Service;
 use sentinel_store::{Store, StoreError};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -22,31 +20,7 @@ const CACHE_TTL_MS: Millis = 5_000;
 /// Entries kept before the cache is swept.
 const CACHE_MAX_ENTRIES: usize = 10_000;
 
-/// The service events are stored for, with the settings that decide what they cause.
-#[derive(Debug, Clone)]
-pub struct ServiceTarget {
-    pub org_id: OrgId,
-    pub service_id: ServiceId,
-    pub service_number: i64,
-    pub service_name: String,
-    pub enabled: bool,
-    pub error_class_filter: ErrorClassFilter,
-    pub min_occurrences: i64,
-}
-
-impl From<Service> for ServiceTarget {
-    fn from(service: Service) -> Self {
-        Self {
-            org_id: service.org_id,
-            service_id: service.id,
-            service_number: service.number,
-            service_name: service.name,
-            enabled: service.enabled,
-            error_class_filter: service.error_class_filter,
-            min_occurrences: service.min_occurrences,
-        }
-    }
-}
+pub use sentinel_core::ingest::ServiceTarget;
 
 /// Everything ingest needs to know about the DSN key a request came with.
 #[derive(Debug, Clone)]

@@ -1,17 +1,18 @@
-//! From a parsed event to the row the writer stores: scrub, fingerprint, classify.
+//! From a parsed event to the row the writer stores: scrub, fingerprint, classify, compress.
+//! Every source (Sentry envelopes, the native API, OTLP, tailed log files) goes through here.
 //!
 //! Scrubbing happens here, before the event is serialised, so no secret the SDK sent ever
 //! reaches a stored row. Grouping and classification are sentinel-core's pure functions.
 
-use super::target::ServiceTarget;
 use sentinel_core::checkin::CheckIn;
 use sentinel_core::classify;
 use sentinel_core::clock::Millis;
 use sentinel_core::event::{Event, EventKind, Level};
 use sentinel_core::fingerprint::{fingerprint, trace_event_id};
+use sentinel_core::ingest::{
+    CompressedPayload, IncidentSeed, NewCheckIn, NewEvent, PayloadError, ServiceTarget,
+};
 use sentinel_core::scrub::Scrubber;
-use sentinel_store::incidents::{CompressedPayload, IncidentSeed, NewCheckIn, NewEvent};
-use sentinel_store::StoreError;
 
 /// Why an accepted event could not be turned into its row (a server fault, never the
 /// client's).
@@ -20,7 +21,7 @@ pub enum PrepareError {
     #[error("could not serialise event: {0}")]
     Serialise(#[from] serde_json::Error),
     #[error("could not compress event: {0}")]
-    Compress(#[from] StoreError),
+    Compress(#[from] PayloadError),
 }
 
 /// Longest title or message kept on an incident.

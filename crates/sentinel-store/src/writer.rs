@@ -1,6 +1,6 @@
-//! The ingest writer: group commit between HTTP handlers and the store.
+//! The ingest writer: group commit between the ingest sources and the database.
 //!
-//! Handlers hand each accepted request's events to the writer through a bounded queue and
+//! Sources (the HTTP handlers, the log tailer) hand each accepted request's events to the writer through a bounded queue and
 //! wait for the answer. The writer drains whatever has queued up into one transaction: it
 //! upserts incidents, inserts events and check-ins, and enqueues the jobs the changes cause
 //! (a new incident over its threshold → `autopsy.start`, a regression → `alert.regression`),
@@ -13,13 +13,13 @@
 //! is full, [`IngestWriter::submit`] fails at once with [`WriteError::QueueFull`] and the
 //! handler answers 429 so the SDK backs off.
 
-use sentinel_core::clock::SharedClock;
-use sentinel_store::incidents::{
+use crate::incidents::{
     write_check_ins, write_events, EventOutcome, NewCheckIn, NewEvent, SqliteIngestConnection,
 };
-use sentinel_store::jobs::{enqueue_in, NewJob};
-use sentinel_store::{Backend, Store, StoreError};
-use serde_json::json;
+use crate::jobs::{enqueue_in, NewJob};
+use crate::{Backend, Store, StoreError};
+use sentinel_core::clock::SharedClock;
+use sentinel_core::ingest::Consequence;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -445,46 +445,34 @@ fn run_on_own_thread(job: WriterJob) -> Result<(), WriterJob> {
     hand_over.send(job).map_err(|returned| returned.0)
 }
 
-/// The jobs the stored events cause, enqueued in the writer's transaction: a new incident
-/// alerts, one over its threshold gets an autopsy, a regression alerts. Quiet incidents and
-/// duplicates cause nothing; dedup keys make a repeated cause a no-op.
+/// The jobs the stored events cause ([`sentinel_core::ingest::consequences`]), as the rows
+/// the writer's transaction enqueues.
 fn consequences(events: &[NewEvent], outcomes: &[EventOutcome]) -> Vec<NewJob> {
-    let mut jobs = Vec::new();
-    for (event, outcome) in events.iter().zip(outcomes) {
-        let Some(incident_id) = &outcome.incident_id else {
-            continue;
-        };
-        if outcome.quiet || outcome.duplicate {
-            continue;
-        }
-        let payload = json!({"incident_id": incident_id.as_str(), "org_id": event.org_id.as_str()});
-        let flagged = [
-            (outcome.incident_created, "alert.new_incident"),
-            (outcome.crossed_threshold, "autopsy.start"),
-            (outcome.regression, "alert.regression"),
-        ];
-        for (flag, kind) in flagged {
-            if flag {
-                jobs.push(
-                    NewJob::new(kind, payload.clone())
-                        .org(event.org_id.clone())
-                        .dedup_key(format!("{kind}:{incident_id}")),
-                );
-            }
-        }
-    }
-    jobs
+    sentinel_core::ingest::consequences(events, outcomes)
+        .into_iter()
+        .map(job_of)
+        .collect()
+}
+
+fn job_of(consequence: Consequence) -> NewJob {
+    let payload = serde_json::json!({
+        "incident_id": consequence.payload.incident_id,
+        "org_id": consequence.payload.org_id,
+    });
+    NewJob::new(consequence.kind, payload)
+        .org(consequence.org_id)
+        .dedup_key(consequence.dedup_key)
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::tenancy::{NewOrganization, NewService};
     use sentinel_core::clock::{Clock, ManualClock, SystemClock};
-    use sentinel_store::tenancy::{NewOrganization, NewService};
     use std::time::Duration;
 
-    fn check_in(service: &sentinel_store::tenancy::Service, id: &str) -> NewCheckIn {
+    fn check_in(service: &crate::tenancy::Service, id: &str) -> NewCheckIn {
         NewCheckIn {
             org_id: service.org_id.clone(),
             service_id: service.id.clone(),
@@ -502,7 +490,7 @@ mod tests {
     /// as the next batch: group commit.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn requests_queued_during_a_commit_form_the_next_batch() {
-        let test = sentinel_store::testing::sqlite_with(|options| {
+        let test = crate::testing::sqlite_with(|options| {
             // The writer waits for the test's lock rather than failing.
             options.busy_timeout = Duration::from_secs(60);
         })
@@ -542,7 +530,7 @@ mod tests {
         };
 
         // Another connection holds the write lock, so the first batch waits in its commit.
-        let lock = sentinel_store::testing::hold_sqlite_write_lock(&test.options)
+        let lock = crate::testing::hold_sqlite_write_lock(&test.options)
             .await
             .unwrap();
         let first = submit("first");
