@@ -7,6 +7,7 @@
 //! what a revision names.
 
 mod blame;
+mod blob;
 mod command;
 mod error;
 mod header;
@@ -20,6 +21,7 @@ mod repo;
 mod stream;
 
 pub use blame::BlamedLine;
+pub use blob::FileAt;
 pub use error::GitError;
 pub use parser::{Limits, LogParser};
 pub use range::CommitRange;

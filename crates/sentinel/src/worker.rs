@@ -76,9 +76,9 @@ impl Worker {
     ) -> Self {
         let mut runtime = JobRuntime::new(store.clone(), clock.clone(), RuntimeConfig::default());
         register_job_kinds(&mut runtime, &store, settings.retention);
-        sentinel_jobs::autopsy::register(
+        sentinel_agents::register(
             &mut runtime,
-            sentinel_jobs::autopsy::AutopsyDeps {
+            sentinel_agents::AutopsyDeps {
                 reader: settings.commits.clone(),
             },
         );
