@@ -63,6 +63,8 @@ pub struct WorkerSettings {
     pub public_url: String,
     /// Reads commits for attribution: local clones, and GitHub when an App is configured.
     pub commits: sentinel_jobs::code::CommitReader,
+    /// Where the autopsy stores its outputs.
+    pub artifacts: sentinel_agents::ArtifactStore,
 }
 
 impl Worker {
@@ -78,9 +80,7 @@ impl Worker {
         register_job_kinds(&mut runtime, &store, settings.retention);
         sentinel_agents::register(
             &mut runtime,
-            sentinel_agents::AutopsyDeps {
-                reader: settings.commits.clone(),
-            },
+            sentinel_agents::AutopsyDeps::new(settings.commits.clone(), settings.artifacts.clone()),
         );
         sentinel_jobs::code::register(
             &mut runtime,
