@@ -132,7 +132,10 @@ impl ArtifactStore {
         key: &str,
     ) -> Result<BoxStream<'static, Result<Bytes, ArtifactError>>, ArtifactError> {
         let got = self.inner.get(&self.path(key)?).await?;
-        Ok(got.into_stream().map(|c| c.map_err(ArtifactError::from)).boxed())
+        Ok(got
+            .into_stream()
+            .map(|c| c.map_err(ArtifactError::from))
+            .boxed())
     }
 
     /// All the bytes under `key`.

@@ -28,7 +28,7 @@ pub use artifacts::{ArtifactError, ArtifactStore, ArtifactStoreConfig, S3Config,
 pub use locate::{locate, revision_for, FrameRef, Located, NotLocated};
 pub use provider::{AutopsyProvider, HeuristicProvider, ProviderError, Providers};
 pub use suspect::{find_suspect, SuspectOutcome};
-pub use verify::{NotRun, VerifyRequest, Verifier};
+pub use verify::{NotRun, Verifier, VerifyRequest};
 pub use workflow::{start_workflow, StartError};
 
 use sentinel_core::workflow::WorkflowStep;
@@ -58,7 +58,11 @@ pub struct StepPayload {
 
 impl StepPayload {
     pub fn dedup_key(&self) -> String {
-        format!("{AUTOPSY_STEP_KIND}:{}:{}", self.workflow_id, self.step.as_str())
+        format!(
+            "{AUTOPSY_STEP_KIND}:{}:{}",
+            self.workflow_id,
+            self.step.as_str()
+        )
     }
 }
 
@@ -103,15 +107,19 @@ impl std::fmt::Debug for AutopsyDeps {
 }
 
 /// Registers the autopsy handlers on `runtime`.
+/// Each step's job wakes the runtime for the next one: without `NOTIFY` (SQLite) it would
+/// otherwise wait for the next poll.
 pub fn register(runtime: &mut JobRuntime, deps: AutopsyDeps) {
     let deps = Arc::new(deps);
+    let waker = runtime.waker();
     let start = deps.clone();
+    let start_waker = waker.clone();
     runtime.register(handler_fn(AUTOPSY_START_KIND, move |ctx| {
-        let deps = start.clone();
-        async move { workflow::run_start(&deps, ctx).await }
+        let (deps, waker) = (start.clone(), start_waker.clone());
+        async move { workflow::run_start(&deps, &waker, ctx).await }
     }));
     runtime.register(handler_fn(AUTOPSY_STEP_KIND, move |ctx| {
-        let deps = deps.clone();
-        async move { workflow::run_step(&deps, ctx).await }
+        let (deps, waker) = (deps.clone(), waker.clone());
+        async move { workflow::run_step(&deps, &waker, ctx).await }
     }));
 }

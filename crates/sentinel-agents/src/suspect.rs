@@ -4,12 +4,12 @@
 
 use crate::locate::{locate, revision_for, FrameRef, Located};
 use crate::{AutopsyDeps, AutopsyPayload};
-use sentinel_jobs::code::{attribute_and_record, ReadCommit};
-use sentinel_jobs::kinds::AI_ATTRIBUTED_KIND;
-use sentinel_jobs::JobError;
 use sentinel_core::clock::Millis;
 use sentinel_core::code::mapping::{frame_path, frames_top_first, PathMapping};
 use sentinel_core::id::{IncidentId, OrgId};
+use sentinel_jobs::code::{attribute_and_record, ReadCommit};
+use sentinel_jobs::kinds::AI_ATTRIBUTED_KIND;
+use sentinel_jobs::JobError;
 use sentinel_store::code::{CommitStatus, IncidentSuspect, Repository};
 use sentinel_store::jobs::NewJob;
 use sentinel_store::{Store, StoreError};

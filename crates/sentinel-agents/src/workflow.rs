@@ -7,7 +7,7 @@ use crate::{AutopsyDeps, AutopsyPayload, StepPayload, AUTOPSY_STEP_KIND};
 use sentinel_core::clock::Millis;
 use sentinel_core::id::{IncidentId, OrgId, WorkflowId};
 use sentinel_core::workflow::{RunStatus, WorkflowStatus, WorkflowStep};
-use sentinel_jobs::{JobContext, JobError};
+use sentinel_jobs::{JobContext, JobError, Waker};
 use sentinel_store::autopsy::Workflow;
 use sentinel_store::jobs::NewJob;
 use sentinel_store::{Store, StoreError};
@@ -47,7 +47,8 @@ pub async fn start_workflow(
         workflow_id: id.as_str().to_owned(),
         step: WorkflowStep::Triage,
     };
-    let job = step_job(&payload).map_err(|e| StartError::Store(StoreError::Corrupt(e.to_string())))?;
+    let job =
+        step_job(&payload).map_err(|e| StartError::Store(StoreError::Corrupt(e.to_string())))?;
     match store.start_workflow(org, &id, incident, &job, now).await {
         Ok(workflow) => Ok(workflow),
         Err(StoreError::Conflict(_)) => Err(StartError::AlreadyActive),
@@ -56,13 +57,18 @@ pub async fn start_workflow(
     }
 }
 
-pub(crate) async fn run_start(_deps: &AutopsyDeps, ctx: JobContext) -> Result<(), JobError> {
+pub(crate) async fn run_start(
+    _deps: &AutopsyDeps,
+    waker: &Waker,
+    ctx: JobContext,
+) -> Result<(), JobError> {
     let payload: AutopsyPayload = ctx.payload()?;
     let org = OrgId::from_string(payload.org_id);
     let incident = IncidentId::from_string(payload.incident_id);
     match start_workflow(&ctx.store, &org, &incident, ctx.now_ms()).await {
         Ok(workflow) => {
             tracing::info!(incident = %incident, workflow = %workflow.id, "autopsy started");
+            waker.wake();
             Ok(())
         }
         Err(StartError::AlreadyActive) => {
@@ -74,7 +80,11 @@ pub(crate) async fn run_start(_deps: &AutopsyDeps, ctx: JobContext) -> Result<()
     }
 }
 
-pub(crate) async fn run_step(deps: &AutopsyDeps, ctx: JobContext) -> Result<(), JobError> {
+pub(crate) async fn run_step(
+    deps: &AutopsyDeps,
+    waker: &Waker,
+    ctx: JobContext,
+) -> Result<(), JobError> {
     let payload: StepPayload = ctx.payload()?;
     let org = OrgId::from_string(payload.org_id.clone());
     let id = WorkflowId::from_string(payload.workflow_id.clone());
@@ -93,7 +103,16 @@ pub(crate) async fn run_step(deps: &AutopsyDeps, ctx: JobContext) -> Result<(), 
         .await?;
     if run.status == RunStatus::Success {
         // The last run recorded its success and stopped before moving on.
-        return advance(&ctx, &workflow, step, RunStatus::Success, None, &run.metadata).await;
+        return advance(
+            &ctx,
+            waker,
+            &workflow,
+            step,
+            RunStatus::Success,
+            None,
+            &run.metadata,
+        )
+        .await;
     }
     let cx = StepCx {
         store: ctx.store.clone(),
@@ -124,14 +143,31 @@ pub(crate) async fn run_step(deps: &AutopsyDeps, ctx: JobContext) -> Result<(), 
     tracing::info!(workflow = %id, step = step.as_str(), status = status.as_str(),
         error = error.as_deref().unwrap_or(""), attempt = run.attempt, "autopsy step finished");
     ctx.store
-        .finish_agent_run(&org, &run, status, error.as_deref(), &metadata, ctx.now_ms())
+        .finish_agent_run(
+            &org,
+            &run,
+            status,
+            error.as_deref(),
+            &metadata,
+            ctx.now_ms(),
+        )
         .await?;
-    advance(&ctx, &workflow, step, status, error.as_deref(), &metadata).await
+    advance(
+        &ctx,
+        waker,
+        &workflow,
+        step,
+        status,
+        error.as_deref(),
+        &metadata,
+    )
+    .await
 }
 
 /// After a step: the next step's job, or the workflow's end.
 async fn advance(
     ctx: &JobContext,
+    waker: &Waker,
     workflow: &Workflow,
     step: WorkflowStep,
     status: RunStatus,
@@ -147,9 +183,20 @@ async fn advance(
         _ => return Ok(()),
     }
     if status != RunStatus::Success && step.is_essential() {
-        let reason = format!("{} {}: {}", step.as_str(), status.as_str(), error.unwrap_or(""));
+        let reason = format!(
+            "{} {}: {}",
+            step.as_str(),
+            status.as_str(),
+            error.unwrap_or("")
+        );
         store
-            .finish_workflow(org, &workflow.id, WorkflowStatus::Failed, Some(&reason), now)
+            .finish_workflow(
+                org,
+                &workflow.id,
+                WorkflowStatus::Failed,
+                Some(&reason),
+                now,
+            )
             .await?;
         return Ok(());
     }
@@ -164,6 +211,7 @@ async fn advance(
                 step: next,
             };
             store.enqueue(&step_job(&payload)?, now).await?;
+            waker.wake();
         }
         None => {
             if let Some(mut autopsy) = store.get_autopsy(org, &workflow.incident_id).await? {

@@ -38,11 +38,17 @@ fn run(runs: &[AgentRun], step: WorkflowStep) -> &AgentRun {
     runs.iter().find(|r| r.step == step).unwrap()
 }
 
-async fn run_one(fx: &Fixture, incident: &IncidentId, providers: Providers) -> (Workflow, Vec<AgentRun>) {
+async fn run_one(
+    fx: &Fixture,
+    incident: &IncidentId,
+    providers: Providers,
+) -> (Workflow, Vec<AgentRun>) {
     let mut deps = fx.deps();
     deps.providers = providers;
     let handle = runtime(&fx.store, fx.shared.clone(), deps, "w1");
-    start_workflow(&fx.store, &fx.org, incident, NOW).await.unwrap();
+    start_workflow(&fx.store, &fx.org, incident, NOW)
+        .await
+        .unwrap();
     let outcome = finished(&fx.store, &fx.org, incident).await;
     handle.shutdown(Duration::from_secs(5)).await;
     outcome
@@ -62,9 +68,17 @@ async fn a_repository_without_a_clone_fails_tracing_only(test: TestStore) {
     let error = tracing.error.as_deref().unwrap();
     assert!(error.contains("no local clone"), "{error}");
     // The steps after it worked from the event.
-    assert_eq!(run(&runs, WorkflowStep::RootCause).status, RunStatus::Success);
+    assert_eq!(
+        run(&runs, WorkflowStep::RootCause).status,
+        RunStatus::Success
+    );
     assert_eq!(run(&runs, WorkflowStep::Publish).status, RunStatus::Success);
-    assert!(fx.store.get_autopsy(&fx.org, &incident).await.unwrap().is_some());
+    assert!(fx
+        .store
+        .get_autopsy(&fx.org, &incident)
+        .await
+        .unwrap()
+        .is_some());
 }
 
 async fn a_file_over_a_megabyte_is_not_snapshot(test: TestStore) {
@@ -75,10 +89,18 @@ async fn a_file_over_a_megabyte_is_not_snapshot(test: TestStore) {
     let tracing = run(&runs, WorkflowStep::Tracing);
     assert_eq!(tracing.status, RunStatus::Failure);
     let error = tracing.error.as_deref().unwrap();
-    assert!(error.contains("app/generated.py is 1100") && error.contains("snapshot limit"), "{error}");
+    assert!(
+        error.contains("app/generated.py is 1100") && error.contains("snapshot limit"),
+        "{error}"
+    );
     // The suspect was still found (blame reads the file, the snapshot would not).
     assert!(tracing.metadata["suspect"]["sha"].is_string());
-    assert!(fx.store.list_file_snapshots(&fx.org, &workflow.id).await.unwrap().is_empty());
+    assert!(fx
+        .store
+        .list_file_snapshots(&fx.org, &workflow.id)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 async fn a_frame_that_maps_nowhere_is_recorded(test: TestStore) {
@@ -89,8 +111,16 @@ async fn a_frame_that_maps_nowhere_is_recorded(test: TestStore) {
     let tracing = run(&runs, WorkflowStep::Tracing);
     assert_eq!(tracing.status, RunStatus::Failure);
     let error = tracing.error.as_deref().unwrap();
-    assert!(error.contains("/srv/shop/app/vanished.py maps to no file"), "{error}");
-    assert!(fx.store.get_incident_suspect(&fx.org, &incident).await.unwrap().is_none());
+    assert!(
+        error.contains("/srv/shop/app/vanished.py maps to no file"),
+        "{error}"
+    );
+    assert!(fx
+        .store
+        .get_incident_suspect(&fx.org, &incident)
+        .await
+        .unwrap()
+        .is_none());
 }
 
 struct Failing;
@@ -100,7 +130,10 @@ impl AutopsyProvider for Failing {
         "failing"
     }
 
-    fn diagnose<'a>(&'a self, _: &'a AutopsyInput) -> BoxFuture<'a, Result<Diagnosis, ProviderError>> {
+    fn diagnose<'a>(
+        &'a self,
+        _: &'a AutopsyInput,
+    ) -> BoxFuture<'a, Result<Diagnosis, ProviderError>> {
         Box::pin(async {
             Err(ProviderError {
                 provider: "failing".into(),
@@ -117,7 +150,10 @@ impl AutopsyProvider for Hanging {
         "hanging"
     }
 
-    fn diagnose<'a>(&'a self, _: &'a AutopsyInput) -> BoxFuture<'a, Result<Diagnosis, ProviderError>> {
+    fn diagnose<'a>(
+        &'a self,
+        _: &'a AutopsyInput,
+    ) -> BoxFuture<'a, Result<Diagnosis, ProviderError>> {
         Box::pin(futures::future::pending())
     }
 }
@@ -130,11 +166,19 @@ async fn a_provider_error_fails_the_workflow(test: TestStore) {
     assert_eq!(workflow.status, WorkflowStatus::Failed);
     let root = run(&runs, WorkflowStep::RootCause);
     assert_eq!(root.status, RunStatus::Failure);
-    assert_eq!(root.error.as_deref(), Some("failing: 503 from the model server"));
+    assert_eq!(
+        root.error.as_deref(),
+        Some("failing: 503 from the model server")
+    );
     assert!(workflow.reason.unwrap().starts_with("root_cause failure"));
     // Nothing after it ran; the suspect found before it stays.
     assert_eq!(runs.len(), 3);
-    assert!(fx.store.get_incident_suspect(&fx.org, &incident).await.unwrap().is_some());
+    assert!(fx
+        .store
+        .get_incident_suspect(&fx.org, &incident)
+        .await
+        .unwrap()
+        .is_some());
 }
 
 async fn a_hanging_step_times_out_and_blocks_nothing(test: TestStore) {
@@ -147,8 +191,12 @@ async fn a_hanging_step_times_out_and_blocks_nothing(test: TestStore) {
     // The first organization's provider hangs; the other's answers.
     deps.providers = canned().with_org(fx.org.clone(), Arc::new(Hanging));
     let handle = runtime(&fx.store, fx.shared.clone(), deps, "w1");
-    start_workflow(&fx.store, &fx.org, &stuck, NOW).await.unwrap();
-    start_workflow(&other.store, &other.org, &fine, NOW).await.unwrap();
+    start_workflow(&fx.store, &fx.org, &stuck, NOW)
+        .await
+        .unwrap();
+    start_workflow(&other.store, &other.org, &fine, NOW)
+        .await
+        .unwrap();
     let (fine_workflow, _) = finished(&other.store, &other.org, &fine).await;
     assert_eq!(fine_workflow.status, WorkflowStatus::Completed);
     let (stuck_workflow, stuck_runs) = finished(&fx.store, &fx.org, &stuck).await;
@@ -158,7 +206,10 @@ async fn a_hanging_step_times_out_and_blocks_nothing(test: TestStore) {
     assert_eq!(root.status, RunStatus::Timeout);
     let error = root.error.as_deref().unwrap();
     assert!(error.contains("did not finish within 1.5 s"), "{error}");
-    assert!(stuck_workflow.reason.unwrap().starts_with("root_cause timeout"));
+    assert!(stuck_workflow
+        .reason
+        .unwrap()
+        .starts_with("root_cause timeout"));
 }
 
 async fn the_default_provider_is_the_heuristic_one(test: TestStore) {
@@ -166,8 +217,16 @@ async fn the_default_provider_is_the_heuristic_one(test: TestStore) {
     let incident = fx.incident("fp", "/srv/shop/app/users.py", 4).await;
     let (workflow, runs) = run_one(&fx, &incident, Providers::default()).await;
     assert_eq!(workflow.status, WorkflowStatus::Completed);
-    assert_eq!(run(&runs, WorkflowStep::RootCause).status, RunStatus::Success);
-    let autopsy = fx.store.get_autopsy(&fx.org, &incident).await.unwrap().unwrap();
+    assert_eq!(
+        run(&runs, WorkflowStep::RootCause).status,
+        RunStatus::Success
+    );
+    let autopsy = fx
+        .store
+        .get_autopsy(&fx.org, &incident)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(autopsy.model_used, "heuristic");
     assert_eq!(autopsy.culprit_path.as_deref(), Some("app/users.py"));
     // Whatever the rules answer, a missing test or patch is recorded, not fatal.

@@ -48,9 +48,15 @@ async fn every_step_runs_and_stores_its_outputs(test: TestStore) {
     assert_eq!(workflow.id, started.id);
     assert_eq!(workflow.status, WorkflowStatus::Completed, "{workflow:?}");
 
-    let runs = fx.store.list_agent_runs(&fx.org, &workflow.id).await.unwrap();
+    let runs = fx
+        .store
+        .list_agent_runs(&fx.org, &workflow.id)
+        .await
+        .unwrap();
     assert_eq!(
-        runs.iter().map(|r| (r.step, r.status, r.attempt)).collect::<Vec<_>>(),
+        runs.iter()
+            .map(|r| (r.step, r.status, r.attempt))
+            .collect::<Vec<_>>(),
         WorkflowStep::ALL
             .iter()
             .map(|s| (*s, RunStatus::Success, 1))
@@ -76,28 +82,51 @@ async fn every_step_runs_and_stores_its_outputs(test: TestStore) {
     assert_eq!(suspect.sha, fx.ai_commit);
     assert_eq!(suspect.tool.as_deref(), Some("claude"));
 
-    let autopsy = fx.store.get_autopsy(&fx.org, &incident).await.unwrap().unwrap();
+    let autopsy = fx
+        .store
+        .get_autopsy(&fx.org, &incident)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(autopsy.category, "null_access");
     assert_eq!(autopsy.model_used, "canned");
     assert_eq!(autopsy.culprit_path.as_deref(), Some("app/users.py"));
     assert_eq!(autopsy.culprit_line, Some(4));
-    assert_eq!(autopsy.test_path.as_deref(), Some("tests/test_users_regression.py"));
-    assert!(autopsy.patch_diff.as_deref().unwrap().contains("+    if user is None:"));
+    assert_eq!(
+        autopsy.test_path.as_deref(),
+        Some("tests/test_users_regression.py")
+    );
+    assert!(autopsy
+        .patch_diff
+        .as_deref()
+        .unwrap()
+        .contains("+    if user is None:"));
     // The verifier behind the trait here checks nothing.
     assert_eq!((autopsy.patch_applied, autopsy.test_verified), (None, None));
     assert!(autopsy.analysis_time_ms.is_some());
 
-    let artifacts = fx.store.list_artifacts(&fx.org, &workflow.id).await.unwrap();
+    let artifacts = fx
+        .store
+        .list_artifacts(&fx.org, &workflow.id)
+        .await
+        .unwrap();
     let kinds: Vec<ArtifactKind> = artifacts.iter().map(|a| a.kind).collect();
     for kind in ArtifactKind::ALL {
         assert!(kinds.contains(&kind), "{kind:?} missing from {kinds:?}");
     }
     // Stored by key with their size and SHA-256.
-    let patch = artifacts.iter().find(|a| a.kind == ArtifactKind::Patch).unwrap();
+    let patch = artifacts
+        .iter()
+        .find(|a| a.kind == ArtifactKind::Patch)
+        .unwrap();
     let bytes = fx.artifacts.get(&patch.key).await.unwrap();
     assert_eq!(bytes.as_ref(), autopsy.patch_diff.unwrap().as_bytes());
     assert_eq!(patch.size, bytes.len() as i64);
-    let snapshots = fx.store.list_file_snapshots(&fx.org, &workflow.id).await.unwrap();
+    let snapshots = fx
+        .store
+        .list_file_snapshots(&fx.org, &workflow.id)
+        .await
+        .unwrap();
     assert_eq!(snapshots.len(), 1);
     assert!(snapshots[0].content.contains("return user.name.title()"));
 }
@@ -155,7 +184,11 @@ async fn a_crashed_step_resumes_where_it_stopped(test: TestStore) {
     let done = finished(&fx.store, &fx.org, &incident).await;
     handle.shutdown(Duration::from_secs(5)).await;
     assert_eq!(done.status, WorkflowStatus::Completed);
-    let runs = fx.store.list_agent_runs(&fx.org, &workflow.id).await.unwrap();
+    let runs = fx
+        .store
+        .list_agent_runs(&fx.org, &workflow.id)
+        .await
+        .unwrap();
     let attempts: Vec<(WorkflowStep, i64)> = runs.iter().map(|r| (r.step, r.attempt)).collect();
     // Triage and tracing ran once; root cause twice; the rest once.
     assert_eq!(
@@ -192,7 +225,11 @@ async fn two_runtimes_never_run_one_step_twice(test: TestStore) {
     for incident in &incidents {
         let workflow = finished(&fx.store, &fx.org, incident).await;
         assert_eq!(workflow.status, WorkflowStatus::Completed);
-        let runs = fx.store.list_agent_runs(&fx.org, &workflow.id).await.unwrap();
+        let runs = fx
+            .store
+            .list_agent_runs(&fx.org, &workflow.id)
+            .await
+            .unwrap();
         assert_eq!(runs.len(), 6);
         assert!(runs.iter().all(|r| r.attempt == 1), "{runs:#?}");
     }
@@ -224,7 +261,12 @@ async fn two_runtimes_never_run_one_step_twice(test: TestStore) {
         .await
         .unwrap()
         .is_empty());
-    let aborted = fx.store.get_workflow(&fx.org, &active.id).await.unwrap().unwrap();
+    let aborted = fx
+        .store
+        .get_workflow(&fx.org, &active.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(aborted.status, WorkflowStatus::Aborted);
 }
 

@@ -172,7 +172,10 @@ mod tests {
             order.push(next);
         }
         assert_eq!(order, WorkflowStep::ALL);
-        assert_eq!(WorkflowStep::parse("root_cause"), Some(WorkflowStep::RootCause));
+        assert_eq!(
+            WorkflowStep::parse("root_cause"),
+            Some(WorkflowStep::RootCause)
+        );
     }
 
     #[test]

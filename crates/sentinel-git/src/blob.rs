@@ -10,7 +10,9 @@ use crate::repo::Repo;
 pub enum FileAt {
     Text(String),
     /// The file is larger than the limit asked for.
-    TooLarge { size: u64 },
+    TooLarge {
+        size: u64,
+    },
     /// `rev` has no such file.
     Missing,
 }
@@ -40,6 +42,8 @@ impl Repo {
         if !out.status.success() {
             return Err(failed(&read, &out));
         }
-        Ok(FileAt::Text(String::from_utf8_lossy(&out.stdout).into_owned()))
+        Ok(FileAt::Text(
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        ))
     }
 }

@@ -90,7 +90,13 @@ async fn one_active_workflow_per_incident_and_terminal_states_are_final(store: S
         .await
         .unwrap());
     assert!(store
-        .finish_workflow(&org, &id, WorkflowStatus::Failed, Some("triage failure"), T0 + 2)
+        .finish_workflow(
+            &org,
+            &id,
+            WorkflowStatus::Failed,
+            Some("triage failure"),
+            T0 + 2
+        )
         .await
         .unwrap());
     // Final: neither completing nor aborting changes it again.
@@ -238,10 +244,17 @@ async fn one_autopsy_per_incident_upserted_on_a_rerun(store: Store) {
         }
     );
     let (other, _) = org_with_service(&store).await;
-    assert!(store.get_autopsy(&other, &incident).await.unwrap().is_none());
+    assert!(store
+        .get_autopsy(&other, &incident)
+        .await
+        .unwrap()
+        .is_none());
 
     let stats = store.autopsy_stats(&org, T0 - 1).await.unwrap();
-    assert_eq!((stats.incidents, stats.analysed, stats.identified), (1, 1, 1));
+    assert_eq!(
+        (stats.incidents, stats.analysed, stats.identified),
+        (1, 1, 1)
+    );
     assert_eq!((stats.patches_checked, stats.patches_applied), (1, 1));
     assert_eq!((stats.tests_checked, stats.tests_verified), (1, 0));
     assert_eq!(stats.median_analysis_time_ms, Some(400));

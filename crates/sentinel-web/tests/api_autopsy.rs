@@ -59,13 +59,24 @@ async fn rerun_abort_and_show(store: Store) {
         .await
         .unwrap();
     app.store
-        .finish_agent_run(&app.org, &run, RunStatus::Success, None, &json!({"actionable": true}), NOW + 40)
+        .finish_agent_run(
+            &app.org,
+            &run,
+            RunStatus::Success,
+            None,
+            &json!({"actionable": true}),
+            NOW + 40,
+        )
         .await
         .unwrap();
-    let aborted = app.call("POST", &format!("{uri}/abort"), Some(&member), None).await;
+    let aborted = app
+        .call("POST", &format!("{uri}/abort"), Some(&member), None)
+        .await;
     assert_eq!(aborted.status, StatusCode::OK);
     assert_eq!(aborted.body["workflow"]["status"], json!("aborted"));
-    let twice = app.call("POST", &format!("{uri}/abort"), Some(&member), None).await;
+    let twice = app
+        .call("POST", &format!("{uri}/abort"), Some(&member), None)
+        .await;
     assert_eq!(twice.status, StatusCode::CONFLICT);
 
     let shown = app.get(&uri, &viewer).await;
@@ -101,7 +112,10 @@ async fn artifacts_stream_and_stats_add_up(store: Store) {
     let workflow = WorkflowId::from_string(started.body["workflow"]["id"].as_str().unwrap());
     let diff = "--- a/app/users.py\n+++ b/app/users.py\n@@ -1 +1 @@\n-a\n+b\n";
     let key = format!("{}/{incident}/{workflow}/patch.diff", app.org);
-    let put = artifacts.put(&key, diff.as_bytes().to_vec().into()).await.unwrap();
+    let put = artifacts
+        .put(&key, diff.as_bytes().to_vec().into())
+        .await
+        .unwrap();
     let id = ArtifactId::generate();
     app.store
         .add_artifact(
@@ -131,8 +145,13 @@ async fn artifacts_stream_and_stats_add_up(store: Store) {
                 .unwrap();
             let response = router.oneshot(request).await.unwrap();
             let status = response.status();
-            let kind = response.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned());
-            let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+            let kind = response
+                .headers()
+                .get("content-type")
+                .map(|v| v.to_str().unwrap().to_owned());
+            let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+                .await
+                .unwrap();
             (status, kind, bytes)
         }
     };
@@ -144,7 +163,9 @@ async fn artifacts_stream_and_stats_add_up(store: Store) {
     let outsider = app.key(&other, Role::Admin).await;
     assert_eq!(fetch(outsider.clone()).await.0, StatusCode::NOT_FOUND);
 
-    let shown = app.get(&format!("/api/v1/incidents/{incident}/autopsy"), &viewer).await;
+    let shown = app
+        .get(&format!("/api/v1/incidents/{incident}/autopsy"), &viewer)
+        .await;
     let listed = &shown.body["artifacts"][0];
     assert_eq!(listed["type"], json!("patch"));
     assert_eq!(listed["sha256"], json!(put.sha256));
@@ -152,7 +173,10 @@ async fn artifacts_stream_and_stats_add_up(store: Store) {
 
     // Two more incidents: one analysed with a patch that applied, one not analysed.
     let more = app
-        .seed(&[app.event("e2", "fp2", NOW - 500), app.event("e3", "fp3", NOW - 400)])
+        .seed(&[
+            app.event("e2", "fp2", NOW - 500),
+            app.event("e3", "fp3", NOW - 400),
+        ])
         .await;
     let record = |incident, category: &str, time, applied| AutopsyRecord {
         incident_id: incident,
@@ -176,13 +200,21 @@ async fn artifacts_stream_and_stats_add_up(store: Store) {
         updated_at: NOW,
     };
     app.store
-        .upsert_autopsy(&app.org, &record(incident.clone(), "null_access", 300, None))
+        .upsert_autopsy(
+            &app.org,
+            &record(incident.clone(), "null_access", 300, None),
+        )
         .await
         .unwrap();
     app.store
         .upsert_autopsy(
             &app.org,
-            &record(more[0].incident_id.clone().unwrap(), "missing_key", 500, Some(true)),
+            &record(
+                more[0].incident_id.clone().unwrap(),
+                "missing_key",
+                500,
+                Some(true),
+            ),
         )
         .await
         .unwrap();
@@ -198,7 +230,9 @@ async fn artifacts_stream_and_stats_add_up(store: Store) {
     let theirs = app.get("/api/v1/autopsies/stats", &outsider).await;
     assert_eq!(theirs.body["analysed"], json!(0));
     assert_eq!(
-        app.get("/api/v1/autopsies/stats?days=0", &viewer).await.status,
+        app.get("/api/v1/autopsies/stats?days=0", &viewer)
+            .await
+            .status,
         StatusCode::BAD_REQUEST
     );
 }

@@ -43,7 +43,9 @@ async fn diagnosis(cx: &StepCx) -> Result<Option<Diagnosis>, JobError> {
 
 pub(super) async fn root_cause(cx: &StepCx) -> Result<StepOutcome, JobError> {
     let Some(input) = traced_input(cx).await? else {
-        return Ok(StepOutcome::failed("nothing to diagnose: no traced input and no event"));
+        return Ok(StepOutcome::failed(
+            "nothing to diagnose: no traced input and no event",
+        ));
     };
     let provider = cx.deps.providers.for_org(&cx.org);
     let diagnosis = match provider.diagnose(&input).await {
@@ -105,7 +107,11 @@ pub(super) async fn test_gen(cx: &StepCx) -> Result<StepOutcome, JobError> {
         return Ok(StepOutcome::failed("the provider wrote no regression test"));
     };
     let artifact = cx
-        .artifact(ArtifactKind::TestCase, "txt", test.content.clone().into_bytes())
+        .artifact(
+            ArtifactKind::TestCase,
+            "txt",
+            test.content.clone().into_bytes(),
+        )
         .await?;
     record.test_case = Some(test.content);
     record.test_path = Some(test.path.clone());
@@ -151,7 +157,9 @@ pub(super) async fn fix(cx: &StepCx) -> Result<StepOutcome, JobError> {
         .await;
     let result = serde_json::to_vec(&verification)
         .map_err(|e| JobError::permanent(format!("verification: {e}")))?;
-    let result_artifact = cx.artifact(ArtifactKind::TestResult, "json", result).await?;
+    let result_artifact = cx
+        .artifact(ArtifactKind::TestResult, "json", result)
+        .await?;
     record.patch_diff = Some(patch);
     record.patch_applied = verification.patch_applies;
     record.test_verified = verification

@@ -75,7 +75,10 @@ impl StepCx {
         let id = ArtifactId::generate();
         let key = format!(
             "{}/{}/{}/{}-{id}.{extension}",
-            self.org, self.workflow.incident_id, self.workflow.id, kind.as_str()
+            self.org,
+            self.workflow.incident_id,
+            self.workflow.id,
+            kind.as_str()
         );
         let stored = self
             .deps

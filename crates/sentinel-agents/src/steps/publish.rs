@@ -24,12 +24,20 @@ pub(super) async fn run(cx: &StepCx) -> Result<StepOutcome, JobError> {
         .get_incident_suspect(&cx.org, &cx.workflow.incident_id)
         .await?;
     let mut body = format!("## Fix: {}\n\n", incident.title);
-    let _ = writeln!(body, "**Root cause** ({}): {}\n", autopsy.category, autopsy.root_cause);
+    let _ = writeln!(
+        body,
+        "**Root cause** ({}): {}\n",
+        autopsy.category, autopsy.root_cause
+    );
     if let (Some(path), Some(line)) = (&autopsy.culprit_path, autopsy.culprit_line) {
         let _ = writeln!(body, "**Culprit**: `{path}:{line}`\n");
     }
     if let Some(suspect) = &suspect {
-        let _ = writeln!(body, "**Suspect commit**: {} ({})\n", suspect.sha, suspect.reason);
+        let _ = writeln!(
+            body,
+            "**Suspect commit**: {} ({})\n",
+            suspect.sha, suspect.reason
+        );
     }
     if let Some(test) = &autopsy.test_path {
         let _ = writeln!(body, "**Regression test**: `{test}`\n");
@@ -49,5 +57,7 @@ pub(super) async fn run(cx: &StepCx) -> Result<StepOutcome, JobError> {
     let artifact = cx
         .artifact(ArtifactKind::PrBody, "md", body.into_bytes())
         .await?;
-    Ok(StepOutcome::Done(json!({ "pr_body": artifact.id.as_str() })))
+    Ok(StepOutcome::Done(
+        json!({ "pr_body": artifact.id.as_str() }),
+    ))
 }

@@ -94,7 +94,10 @@ pub(super) async fn run(cx: &StepCx) -> Result<StepOutcome, JobError> {
         {
             continue;
         }
-        let Some(repository) = cx.store.get_repository(&cx.org, &mapping.repository_id).await?
+        let Some(repository) = cx
+            .store
+            .get_repository(&cx.org, &mapping.repository_id)
+            .await?
         else {
             continue;
         };
@@ -162,7 +165,11 @@ fn repository_of(
     suspect
         .as_ref()
         .map(|s| s.repository_id.as_str().to_owned())
-        .or_else(|| mappings.first().map(|m| m.repository_id.as_str().to_owned()))
+        .or_else(|| {
+            mappings
+                .first()
+                .map(|m| m.repository_id.as_str().to_owned())
+        })
 }
 
 /// Maps the frames to the tree at the revision and reads snapshots of the top in-app frames
@@ -176,13 +183,18 @@ fn trace_in_clone(
     let repo = match Repo::open(&clone.path) {
         Ok(repo) => repo,
         Err(err) => {
-            traced.problems.push(format!("the clone cannot be read: {err}"));
+            traced
+                .problems
+                .push(format!("the clone cannot be read: {err}"));
             return (frames, traced);
         }
     };
-    let revision = match clone.revision_hint.clone().map(Ok).unwrap_or_else(|| {
-        revision_for(&repo, clone.release.as_deref(), &clone.branch)
-    }) {
+    let revision = match clone
+        .revision_hint
+        .clone()
+        .map(Ok)
+        .unwrap_or_else(|| revision_for(&repo, clone.release.as_deref(), &clone.branch))
+    {
         Ok(revision) => revision,
         Err(err) => {
             traced.problems.push(format!("no revision to read: {err}"));
@@ -192,16 +204,19 @@ fn trace_in_clone(
     let files = match repo.files_at(&revision) {
         Ok(files) => RepoFiles::new(files),
         Err(err) => {
-            traced.problems.push(format!("the tree cannot be listed: {err}"));
+            traced
+                .problems
+                .push(format!("the tree cannot be listed: {err}"));
             return (frames, traced);
         }
     };
     let mut snapshots_taken = 0;
     for frame in frames.iter_mut().filter(|f| f.in_app) {
         let Some(path) = resolve_frame_path(&frame.frame_path, &clone.mappings, &files) else {
-            traced
-                .problems
-                .push(format!("{} maps to no file of the repository", frame.frame_path));
+            traced.problems.push(format!(
+                "{} maps to no file of the repository",
+                frame.frame_path
+            ));
             continue;
         };
         frame.repo_path = Some(path.clone());

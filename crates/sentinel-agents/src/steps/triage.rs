@@ -17,7 +17,10 @@ pub(super) async fn run(cx: &StepCx) -> Result<StepOutcome, JobError> {
         Err(StoreError::NotFound) => return Ok(StepOutcome::failed("the incident is gone")),
         Err(err) => return Err(err.into()),
     };
-    let actionable = !matches!(incident.error_class, ErrorClass::Client4xx | ErrorClass::Latency);
+    let actionable = !matches!(
+        incident.error_class,
+        ErrorClass::Client4xx | ErrorClass::Latency
+    );
     let event = cx.store.latest_event(&cx.org, incident_id).await?;
     let sample = match &event {
         Some(event) => Some(

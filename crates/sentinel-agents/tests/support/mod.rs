@@ -83,7 +83,12 @@ pub const USERS_PY: &str = "def display_name(users, user_id):\n    user = users.
 /// `app/generated.py` of more than 1 MB. Returns the AI commit's sha.
 pub fn build_clone(dir: &Path, big: bool) -> String {
     let ada = ("Ada Human", "ada@example.com");
-    git(dir, &["init", "-q", "-b", "main"], ada, "2024-01-01T10:00:00+0000");
+    git(
+        dir,
+        &["init", "-q", "-b", "main"],
+        ada,
+        "2024-01-01T10:00:00+0000",
+    );
     std::fs::create_dir_all(dir.join("app")).unwrap();
     std::fs::write(
         dir.join("app/users.py"),
@@ -92,11 +97,19 @@ pub fn build_clone(dir: &Path, big: bool) -> String {
     .unwrap();
     if big {
         let line = "VALUE = 'x' * 80  # generated\n";
-        std::fs::write(dir.join("app/generated.py"), line.repeat(1_100_000 / line.len() + 1))
-            .unwrap();
+        std::fs::write(
+            dir.join("app/generated.py"),
+            line.repeat(1_100_000 / line.len() + 1),
+        )
+        .unwrap();
     }
     git(dir, &["add", "-A"], ada, "2024-01-01T10:00:00+0000");
-    git(dir, &["commit", "-q", "-m", "users: display names"], ada, "2024-01-01T10:00:00+0000");
+    git(
+        dir,
+        &["commit", "-q", "-m", "users: display names"],
+        ada,
+        "2024-01-01T10:00:00+0000",
+    );
     std::fs::write(dir.join("app/users.py"), USERS_PY).unwrap();
     let bo = ("Bo Builder", "bo@example.com");
     git(dir, &["add", "-A"], bo, "2024-01-02T10:00:00+0000");
@@ -276,7 +289,12 @@ impl Fixture {
 }
 
 /// A runtime with quick cadences running the autopsy's kinds (and nothing else).
-pub fn runtime(store: &Store, clock: SharedClock, deps: AutopsyDeps, worker: &str) -> RuntimeHandle {
+pub fn runtime(
+    store: &Store,
+    clock: SharedClock,
+    deps: AutopsyDeps,
+    worker: &str,
+) -> RuntimeHandle {
     let config = RuntimeConfig {
         worker_id: worker.to_string(),
         concurrency: 8,

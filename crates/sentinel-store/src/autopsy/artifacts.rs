@@ -49,8 +49,9 @@ impl TryFrom<ArtifactRow> for Artifact {
 
     fn try_from(row: ArtifactRow) -> StoreResult<Self> {
         Ok(Artifact {
-            kind: ArtifactKind::parse(&row.artifact_type)
-                .ok_or_else(|| StoreError::Corrupt(format!("artifact type {}", row.artifact_type)))?,
+            kind: ArtifactKind::parse(&row.artifact_type).ok_or_else(|| {
+                StoreError::Corrupt(format!("artifact type {}", row.artifact_type))
+            })?,
             id: ArtifactId::from_string(row.id),
             workflow_id: WorkflowId::from_string(row.workflow_id),
             incident_id: IncidentId::from_string(row.incident_id),
@@ -117,7 +118,11 @@ impl Store {
         row.try_into()
     }
 
-    pub async fn get_artifact(&self, org: &OrgId, id: &ArtifactId) -> StoreResult<Option<Artifact>> {
+    pub async fn get_artifact(
+        &self,
+        org: &OrgId,
+        id: &ArtifactId,
+    ) -> StoreResult<Option<Artifact>> {
         let row: Option<ArtifactRow> = read!(self, |pool| {
             sqlx::query_as(&format!(
                 "SELECT {COLUMNS} FROM artifacts WHERE org_id = $1 AND id = $2"

@@ -238,7 +238,11 @@ fn summarise(incidents: i64, rows: &[StatRow]) -> AutopsyStats {
         by_category[at].analysed += 1;
         by_category[at].identified += i64::from(row.disposition == "identified");
     }
-    by_category.sort_by(|a, b| b.analysed.cmp(&a.analysed).then(a.category.cmp(&b.category)));
+    by_category.sort_by(|a, b| {
+        b.analysed
+            .cmp(&a.analysed)
+            .then(a.category.cmp(&b.category))
+    });
     AutopsyStats {
         incidents,
         analysed: rows.len() as i64,

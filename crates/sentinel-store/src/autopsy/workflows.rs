@@ -91,7 +91,11 @@ impl Store {
         row.try_into()
     }
 
-    pub async fn get_workflow(&self, org: &OrgId, id: &WorkflowId) -> StoreResult<Option<Workflow>> {
+    pub async fn get_workflow(
+        &self,
+        org: &OrgId,
+        id: &WorkflowId,
+    ) -> StoreResult<Option<Workflow>> {
         let row: Option<WorkflowRow> = read!(self, |pool| {
             sqlx::query_as(&format!(
                 "SELECT {COLUMNS} FROM workflows WHERE org_id = $1 AND id = $2"

@@ -136,7 +136,9 @@ pub async fn start_rerun(
     let workflow = match started {
         Ok(workflow) => workflow,
         Err(StartError::AlreadyActive) => {
-            return Err(ApiError::conflict("the incident's autopsy is already running"))
+            return Err(ApiError::conflict(
+                "the incident's autopsy is already running",
+            ))
         }
         Err(StartError::NotFound) => return Err(ApiError::not_found("incident not found")),
         Err(StartError::Store(err)) => return Err(err.into()),
@@ -198,7 +200,10 @@ async fn artifact(
     let body = Body::from_stream(stream.map(|chunk| chunk.map_err(std::io::Error::other)));
     Ok((
         [
-            (header::CONTENT_TYPE, artifact.kind.content_type().to_owned()),
+            (
+                header::CONTENT_TYPE,
+                artifact.kind.content_type().to_owned(),
+            ),
             (header::CONTENT_LENGTH, artifact.size.to_string()),
             (header::ETAG, format!("\"{}\"", artifact.sha256)),
         ],
