@@ -112,7 +112,7 @@ async fn a_frame_that_maps_nowhere_is_recorded(test: TestStore) {
     assert_eq!(tracing.status, RunStatus::Failure);
     let error = tracing.error.as_deref().unwrap();
     assert!(
-        error.contains("/srv/shop/app/vanished.py maps to no file"),
+        error.contains("maps to a file of the repository (/srv/shop/app/vanished.py)"),
         "{error}"
     );
     assert!(fx

@@ -36,6 +36,8 @@ struct Clone {
 #[derive(Default)]
 struct Traced {
     revision: Option<String>,
+    /// In-app frames that map to no file of the tree.
+    unmapped: Vec<String>,
     problems: Vec<String>,
 }
 
@@ -137,6 +139,7 @@ pub(super) async fn run(cx: &StepCx) -> Result<StepOutcome, JobError> {
         },
     };
     problems.extend(traced.problems);
+    let unmapped = traced.unmapped;
 
     let snapshots = store_snapshots(cx, &input).await?;
     let metadata = json!({
@@ -145,6 +148,7 @@ pub(super) async fn run(cx: &StepCx) -> Result<StepOutcome, JobError> {
         "revision": traced.revision,
         "repository": repository_of(&suspect, &mappings),
         "snapshots": snapshots,
+        "unmapped": unmapped,
         "problems": problems,
     });
     if problems.is_empty() {
@@ -211,14 +215,14 @@ fn trace_in_clone(
         }
     };
     let mut snapshots_taken = 0;
+    let mut mapped = 0;
     for frame in frames.iter_mut().filter(|f| f.in_app) {
         let Some(path) = resolve_frame_path(&frame.frame_path, &clone.mappings, &files) else {
-            traced.problems.push(format!(
-                "{} maps to no file of the repository",
-                frame.frame_path
-            ));
+            // Interpreter and generated frames map nowhere; only none mapping is a failure.
+            traced.unmapped.push(frame.frame_path.clone());
             continue;
         };
+        mapped += 1;
         frame.repo_path = Some(path.clone());
         if let Some(snapshot) = frame.snapshot.as_mut() {
             snapshot.path = path;
@@ -243,6 +247,19 @@ fn trace_in_clone(
                 .problems
                 .push(format!("{path} is not in the tree at {revision}")),
             Err(err) => traced.problems.push(format!("{path}: {err}")),
+        }
+    }
+    if mapped == 0 {
+        traced.problems.push(format!(
+            "none of {} in-app frames maps to a file of the repository ({})",
+            traced.unmapped.len(),
+            traced.unmapped.join(", ")
+        ));
+    } else {
+        // Once the repository is known, code outside it is not the application's: an SDK
+        // that marks no frame in-app leaves the runtime's own frames in-app otherwise.
+        for frame in frames.iter_mut().filter(|f| f.in_app && f.repo_path.is_none()) {
+            frame.in_app = false;
         }
     }
     traced.revision = Some(revision);
