@@ -11,7 +11,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use sentinel_agents::{start_workflow, ArtifactStore, ArtifactStoreConfig, AutopsyDeps};
-use sentinel_core::clock::{Clock, SharedClock, SystemClock};
+use sentinel_core::clock::{SharedClock, SystemClock};
 use sentinel_core::event::{Event, EventKind, Exception, Frame, Level, Mechanism};
 use sentinel_core::incident::ErrorClass;
 use sentinel_core::workflow::WorkflowStatus;
@@ -51,9 +51,6 @@ fn build_clone(dir: &Path, commits: usize) {
             start + n as i64 * 60,
             start + n as i64 * 60
         ));
-        if n > 0 {
-            script.push_str("from refs/heads/main^0\n");
-        }
         script.push_str(&format!(
             "M 100644 inline app/handlers/h{file}.py\ndata {}\n{body}\n",
             body.len()
@@ -63,7 +60,7 @@ fn build_clone(dir: &Path, commits: usize) {
     let at = start + commits as i64 * 60;
     let message = "users: title-case names\n\nCo-Authored-By: Claude <noreply@anthropic.com>\n";
     script.push_str(&format!(
-        "commit refs/heads/main\nauthor Bo <bo@example.com> {at} +0000\ncommitter Bo <bo@example.com> {at} +0000\ndata {}\n{message}\nfrom refs/heads/main^0\nM 100644 inline app/users.py\ndata {}\n{users}\n",
+        "commit refs/heads/main\nauthor Bo <bo@example.com> {at} +0000\ncommitter Bo <bo@example.com> {at} +0000\ndata {}\n{message}\nM 100644 inline app/users.py\ndata {}\n{users}\n",
         message.len(),
         users.len()
     ));

@@ -258,7 +258,10 @@ fn trace_in_clone(
     } else {
         // Once the repository is known, code outside it is not the application's: an SDK
         // that marks no frame in-app leaves the runtime's own frames in-app otherwise.
-        for frame in frames.iter_mut().filter(|f| f.in_app && f.repo_path.is_none()) {
+        for frame in frames
+            .iter_mut()
+            .filter(|f| f.in_app && f.repo_path.is_none())
+        {
             frame.in_app = false;
         }
     }
