@@ -114,6 +114,18 @@ define_id!(
     /// A check-in monitor.
     MonitorId
 );
+define_id!(
+    /// One run of an incident's autopsy workflow.
+    WorkflowId
+);
+define_id!(
+    /// One step of a workflow.
+    AgentRunId
+);
+define_id!(
+    /// A stored output of a workflow (sample event, snapshot, test, patch…).
+    ArtifactId
+);
 
 #[cfg(test)]
 mod tests {

@@ -24,5 +24,6 @@ pub mod normalize;
 pub mod rate;
 pub mod role;
 pub mod scrub;
+pub mod workflow;
 
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -8,8 +8,8 @@
 //! in a throwaway work tree.
 
 mod blame;
+mod blob;
 mod command;
-mod contents;
 mod error;
 mod header;
 mod lines;
@@ -23,6 +23,7 @@ mod stream;
 mod verify;
 
 pub use blame::BlamedLine;
+pub use blob::FileAt;
 pub use error::GitError;
 pub use parser::{Limits, LogParser};
 pub use range::CommitRange;

@@ -7,7 +7,7 @@ mod common;
 
 use common::{TestRepo, ANN};
 use sentinel_core::autopsy::{TestCase, TestFramework};
-use sentinel_git::{Repo, TestCommand};
+use sentinel_git::{FileAt, Repo, TestCommand};
 use std::time::{Duration, Instant};
 
 const PATCH: &str = "diff --git a/value.txt b/value.txt\n--- a/value.txt\n+++ b/value.txt\n@@ -1,2 +1,2 @@\n first\n-bad\n+good\n";
@@ -177,13 +177,16 @@ fn file_at_reads_the_revision_and_refuses_large_or_missing_files() {
     let (repo, sha) = scene();
     let clone = Repo::open(repo.path()).unwrap();
     assert_eq!(
-        clone.file_at(&sha, "value.txt", 1024).unwrap().as_deref(),
-        Some(&b"first\nbad\n"[..])
+        clone.file_at(&sha, "value.txt", 1024).unwrap(),
+        FileAt::Text("first\nbad\n".to_string())
     );
     assert_eq!(
         clone.file_at(&sha, "value.txt", 4).unwrap(),
-        None,
+        FileAt::TooLarge { size: 10 },
         "over the limit"
     );
-    assert_eq!(clone.file_at(&sha, "missing.txt", 1024).unwrap(), None);
+    assert_eq!(
+        clone.file_at(&sha, "missing.txt", 1024).unwrap(),
+        FileAt::Missing
+    );
 }

@@ -12,7 +12,6 @@
 //! - fires cron schedules leaderlessly: one run per slot across every process;
 //! - shuts down gracefully: stop claiming, finish or stop running jobs, release leases.
 
-pub mod autopsy;
 pub mod code;
 mod cron;
 mod executor;

@@ -14,6 +14,7 @@
 //! for and filters by it, so one organization can neither read nor change another's rows.
 
 pub mod alerts;
+pub mod autopsy;
 pub mod code;
 mod cursor;
 pub mod dashboard;

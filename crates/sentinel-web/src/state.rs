@@ -54,6 +54,8 @@ pub struct WebSettings {
     pub secure_cookies: bool,
     /// The secrets GitHub signs webhook deliveries with; none refuses every delivery.
     pub github_webhook_secrets: WebhookSecrets,
+    /// Where autopsy artifacts are read from; `None` answers 404 for every artifact.
+    pub artifacts: Option<sentinel_agents::ArtifactStore>,
 }
 
 impl Default for WebSettings {
@@ -63,6 +65,7 @@ impl Default for WebSettings {
             session_ttl_ms: 14 * 24 * 60 * 60 * 1000,
             secure_cookies: true,
             github_webhook_secrets: WebhookSecrets::default(),
+            artifacts: None,
         }
     }
 }

@@ -27,6 +27,10 @@ use tower::ServiceExt;
 #[path = "support/dashboard_alerting.rs"]
 mod alerting;
 
+/// The incident page's suspect commit and autopsy.
+#[path = "support/dashboard_autopsy.rs"]
+mod autopsy;
+
 const NOW: i64 = 1_790_000_000_000;
 const PASSWORD: &str = "correct horse battery";
 

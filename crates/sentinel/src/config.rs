@@ -39,6 +39,7 @@ pub struct Config {
     pub bootstrap: BootstrapConfig,
     pub retention: RetentionConfig,
     pub github: GithubConfig,
+    pub artifacts: ArtifactsConfig,
 }
 
 impl Default for Config {
@@ -52,6 +53,29 @@ impl Default for Config {
             bootstrap: BootstrapConfig::default(),
             retention: RetentionConfig::default(),
             github: GithubConfig::default(),
+            artifacts: ArtifactsConfig::default(),
+        }
+    }
+}
+
+/// Where the autopsy's artifacts are stored: `[artifacts.s3]` names an S3-compatible
+/// bucket; otherwise a folder, `path` or `<data_dir>/artifacts`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ArtifactsConfig {
+    pub path: Option<PathBuf>,
+    pub s3: Option<sentinel_agents::S3Config>,
+}
+
+impl Config {
+    /// The artifact store the configuration names.
+    pub fn artifact_store(&self) -> sentinel_agents::ArtifactStoreConfig {
+        match (&self.artifacts.s3, &self.artifacts.path) {
+            (Some(s3), _) => sentinel_agents::ArtifactStoreConfig::S3(s3.clone()),
+            (None, Some(path)) => sentinel_agents::ArtifactStoreConfig::Local(path.clone()),
+            (None, None) => {
+                sentinel_agents::ArtifactStoreConfig::Local(self.data_dir.join("artifacts"))
+            }
         }
     }
 }

@@ -61,7 +61,10 @@ pub async fn start(config: Config, clock: SharedClock) -> anyhow::Result<Running
         })
         .context("setting up the first organization")?;
 
+    let artifacts = sentinel_agents::ArtifactStore::open(&config.artifact_store())
+        .context("opening the artifact store")?;
     let settings = WebSettings {
+        artifacts: Some(artifacts.clone()),
         public_url: public_url.clone(),
         session_ttl_ms: i64::try_from(config.auth.session_ttl_hours)
             .unwrap_or(i64::MAX / 3_600_000)
@@ -91,6 +94,7 @@ pub async fn start(config: Config, clock: SharedClock) -> anyhow::Result<Running
             commits: CommitReader {
                 github: github_client(&config, clock.clone())?,
             },
+            artifacts,
         };
         Some(Worker::start(
             store.clone(),

@@ -63,6 +63,8 @@ pub struct WorkerSettings {
     pub public_url: String,
     /// Reads commits for attribution: local clones, and GitHub when an App is configured.
     pub commits: sentinel_jobs::code::CommitReader,
+    /// Where the autopsy stores its outputs.
+    pub artifacts: sentinel_agents::ArtifactStore,
 }
 
 impl Worker {
@@ -76,11 +78,9 @@ impl Worker {
     ) -> Self {
         let mut runtime = JobRuntime::new(store.clone(), clock.clone(), RuntimeConfig::default());
         register_job_kinds(&mut runtime, &store, settings.retention);
-        sentinel_jobs::autopsy::register(
+        sentinel_agents::register(
             &mut runtime,
-            sentinel_jobs::autopsy::AutopsyDeps {
-                reader: settings.commits.clone(),
-            },
+            sentinel_agents::AutopsyDeps::new(settings.commits.clone(), settings.artifacts.clone()),
         );
         sentinel_jobs::code::register(
             &mut runtime,

@@ -2,15 +2,18 @@
 //! autopsy job blames the panicking line in a clone the test builds with git — this very
 //! file, committed first without the bug by a human and then with it by an AI-assisted
 //! commit — and the incident carries that commit with its attribution, which raises the
-//! AI-attribution alert.
+//! AI-attribution alert. The autopsy workflow runs to its end, and the API shows its steps
+//! and artifacts, one of which streams back.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
 use common::{eventually, open_store, org_of_key, ServerProcess};
+use sentinel_core::role::Role;
 use sentinel_store::alerts::AlertFilter;
 use sentinel_store::code::{NewCodeMapping, NewRepository};
 use sentinel_store::incidents::IncidentQuery;
+use sentinel_store::tenancy::NewApiKey;
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
@@ -216,4 +219,93 @@ async fn a_panic_reported_by_the_sdk_gets_the_commit_that_wrote_its_line() {
     assert_eq!(alert.incident_id.as_deref(), Some(incident.id.as_str()));
     assert!(alert.summary.contains(&ai_commit[..7]), "{}", alert.summary);
     assert!(alert.summary.contains("claude"), "{}", alert.summary);
+
+    // The workflow completes; the API shows its steps and artifacts.
+    let workflow = eventually(Duration::from_secs(30), "the autopsy workflow", || {
+        let (store, org, id) = (store.clone(), org.clone(), incident.id.clone());
+        async move {
+            store
+                .latest_workflow(&org, &id)
+                .await
+                .unwrap()
+                .filter(|w| w.status.is_terminal())
+        }
+    })
+    .await;
+    assert_eq!(workflow.status.as_str(), "completed", "{workflow:?}");
+    let generated = sentinel_web::auth::tokens::generate_api_key();
+    store
+        .create_api_key(
+            &org,
+            &NewApiKey {
+                name: "reader".into(),
+                prefix: generated.prefix.clone(),
+                secret_hash: generated.secret_hash.clone(),
+                role: Role::Viewer,
+                scopes: vec![],
+                expires_at: None,
+                created_by: None,
+            },
+            0,
+        )
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let answer: serde_json::Value = http
+        .get(format!(
+            "{}/api/v1/incidents/{}/autopsy",
+            server.base_url, incident.id
+        ))
+        .bearer_auth(&generated.secret)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["workflow"]["status"], "completed", "{answer:#}");
+    let steps: Vec<&str> = answer["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "triage",
+            "tracing",
+            "root_cause",
+            "test_gen",
+            "fix",
+            "publish"
+        ]
+    );
+    assert_eq!(answer["steps"][1]["status"], "success", "{answer:#}");
+    assert_eq!(answer["autopsy"]["model_used"], "heuristic");
+    assert_eq!(answer["autopsy"]["culprit"]["path"], THIS_FILE);
+    let artifacts = answer["artifacts"].as_array().unwrap();
+    let types: Vec<&str> = artifacts
+        .iter()
+        .map(|a| a["type"].as_str().unwrap())
+        .collect();
+    for wanted in ["sample_event", "file_snapshot", "pr_body"] {
+        assert!(types.contains(&wanted), "{wanted} missing from {types:?}");
+    }
+    // The PR body streams back from the data directory's artifact folder.
+    let pr_body = artifacts.iter().find(|a| a["type"] == "pr_body").unwrap();
+    let body = http
+        .get(format!(
+            "{}{}",
+            server.base_url,
+            pr_body["url"].as_str().unwrap()
+        ))
+        .bearer_auth(&generated.secret)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains(&ai_commit), "{body}");
 }

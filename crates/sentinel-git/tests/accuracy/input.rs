@@ -9,7 +9,7 @@ use sentinel_core::autopsy::{
     TracedFrame,
 };
 use sentinel_core::event::{Event, Frame};
-use sentinel_git::Repo;
+use sentinel_git::{FileAt, Repo};
 
 /// Lines of the repository file kept on each side of the frame's line.
 const WINDOW: u32 = 40;
@@ -31,8 +31,7 @@ pub fn map_path(path: &str, files: &[String]) -> Option<String> {
 
 fn snapshot(repo: &Repo, rev: &str, repo_path: &str, frame: &Frame) -> Option<FileSnapshot> {
     let line = frame.lineno?;
-    if let Some(bytes) = repo.file_at(rev, repo_path, MAX_FILE).unwrap() {
-        let text = String::from_utf8_lossy(&bytes);
+    if let FileAt::Text(text) = repo.file_at(rev, repo_path, MAX_FILE).unwrap() {
         let all: Vec<&str> = text.lines().collect();
         let first = line.saturating_sub(WINDOW).max(1);
         let last = (line + WINDOW).min(all.len() as u32);
@@ -91,11 +90,9 @@ pub fn build(event: &Event, repo: &Repo, release: &str) -> AutopsyInput {
             }
         })
         .collect();
-    let repo_hints = detect_repo_hints(&files, |p| {
-        repo.file_at(release, p, MAX_FILE)
-            .ok()
-            .flatten()
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
+    let repo_hints = detect_repo_hints(&files, |p| match repo.file_at(release, p, MAX_FILE) {
+        Ok(FileAt::Text(text)) => Some(text),
+        _ => None,
     });
     let mut input = AutopsyInput {
         language: detect_language(&event.platform, &frames),

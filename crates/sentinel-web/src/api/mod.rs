@@ -5,6 +5,7 @@
 //! with the same JSON error shape as every other failure.
 
 pub mod alerts;
+pub mod autopsies;
 pub mod channels;
 pub mod code;
 pub mod code_mappings;
@@ -54,6 +55,7 @@ pub fn routes() -> Router<AppState> {
         .merge(code::routes())
         .merge(code_mappings::routes())
         .merge(log_sources::routes())
+        .merge(autopsies::routes())
 }
 
 /// A JSON request body whose rejection is an [`ApiError`] (400 with the usual body).

@@ -65,6 +65,7 @@ struct IncidentPage {
     tags: Vec<TagView>,
     event: Option<EventView>,
     nav: Vec<NavLink>,
+    autopsy: super::incident_autopsy::AutopsyPanel,
 }
 
 #[derive(Deserialize)]
@@ -147,7 +148,9 @@ pub async fn show(
         }
         values
     };
+    let autopsy = super::incident_autopsy::panel(&state.store, org, &id, &viewer).await?;
     let page = IncidentPage {
+        autopsy,
         layout: viewer.layout(incident.title.clone(), "incidents"),
         id: id.as_str().to_string(),
         releases: values_of("release", &incident.release),

@@ -14,6 +14,7 @@ mod detections;
 mod event_view;
 mod format;
 mod incident;
+mod incident_autopsy;
 mod incidents;
 mod login;
 mod rules;
@@ -41,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .route("/incidents", get(incidents::list))
         .route("/incidents/{id}", get(incident::show))
         .route("/incidents/{id}/status", post(incident::set_status))
+        .route("/incidents/{id}/autopsy", post(incident_autopsy::rerun))
         .route("/alerts", get(alerts::list))
         .route("/alerts/{id}/ack", post(alerts::acknowledge))
         .route("/detections", get(detections::list))

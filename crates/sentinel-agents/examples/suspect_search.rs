@@ -1,14 +1,14 @@
 //! Times the git half of the suspect-commit search on a real clone:
 //!
 //! ```sh
-//! cargo run --release -p sentinel-jobs --example suspect_search -- CLONE FRAME_PATH LINE [RUNS]
+//! cargo run --release -p sentinel-agents --example suspect_search -- CLONE FRAME_PATH LINE [RUNS]
 //! ```
 //!
 //! FRAME_PATH is the path as an SDK would report it (e.g. `/build/curl/lib/url.c`); it is
 //! mapped by suffix against the tree, then the line is blamed at the commit current now.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use sentinel_jobs::autopsy::{locate, revision_for, FrameRef};
+use sentinel_agents::{locate, revision_for, FrameRef};
 use std::time::Instant;
 
 fn main() {

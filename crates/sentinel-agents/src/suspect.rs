@@ -2,14 +2,14 @@
 //! the frames blame (see `locate`), and that commit's attribution — attributing it on the
 //! spot when the code side never saw it — stored on the incident.
 
-use super::locate::{locate, revision_for, FrameRef, Located};
-use super::{AutopsyDeps, AutopsyPayload};
-use crate::code::{attribute_and_record, ReadCommit};
-use crate::kinds::AI_ATTRIBUTED_KIND;
-use crate::{JobContext, JobError};
+use crate::locate::{locate, revision_for, FrameRef, Located};
+use crate::{AutopsyDeps, AutopsyPayload};
 use sentinel_core::clock::Millis;
 use sentinel_core::code::mapping::{frame_path, frames_top_first, PathMapping};
 use sentinel_core::id::{IncidentId, OrgId};
+use sentinel_jobs::code::{attribute_and_record, ReadCommit};
+use sentinel_jobs::kinds::AI_ATTRIBUTED_KIND;
+use sentinel_jobs::JobError;
 use sentinel_store::code::{CommitStatus, IncidentSuspect, Repository};
 use sentinel_store::jobs::NewJob;
 use sentinel_store::{Store, StoreError};
@@ -22,33 +22,29 @@ pub enum SuspectOutcome {
     NotFound(String),
 }
 
-pub(super) async fn run_autopsy_start(deps: &AutopsyDeps, ctx: JobContext) -> Result<(), JobError> {
-    let payload: AutopsyPayload = ctx.payload()?;
-    let org = OrgId::from_string(payload.org_id);
-    let incident = IncidentId::from_string(payload.incident_id);
-    match find_suspect(&ctx.store, deps, &org, &incident, ctx.now_ms()).await? {
-        SuspectOutcome::Found(suspect) => {
-            tracing::info!(incident = %incident, sha = %suspect.sha, reason = %suspect.reason,
-                ai_confidence = suspect.ai_confidence, "suspect commit found");
-            // Attributed at all: the alert rules decide whether it is AI enough to alert.
-            if suspect.ai_confidence.is_some() {
-                let job = NewJob::with_payload(
-                    AI_ATTRIBUTED_KIND,
-                    &AutopsyPayload {
-                        incident_id: incident.as_str().to_owned(),
-                        org_id: org.as_str().to_owned(),
-                    },
-                )
-                .map_err(|e| JobError::permanent(e.to_string()))?
-                .org(org.clone())
-                .dedup_key(format!("{AI_ATTRIBUTED_KIND}:{incident}:{}", suspect.sha));
-                ctx.store.enqueue(&job, ctx.now_ms()).await?;
-            }
-        }
-        SuspectOutcome::NotFound(why) => {
-            tracing::info!(incident = %incident, %why, "no suspect commit");
-        }
+/// Enqueues the AI-attribution alert for an attributed suspect: the alert rules decide
+/// whether it is AI enough to alert.
+pub(crate) async fn raise_ai_alert(
+    store: &Store,
+    org: &OrgId,
+    incident: &IncidentId,
+    suspect: &IncidentSuspect,
+    now: Millis,
+) -> Result<(), JobError> {
+    if suspect.ai_confidence.is_none() {
+        return Ok(());
     }
+    let job = NewJob::with_payload(
+        AI_ATTRIBUTED_KIND,
+        &AutopsyPayload {
+            incident_id: incident.as_str().to_owned(),
+            org_id: org.as_str().to_owned(),
+        },
+    )
+    .map_err(|e| JobError::permanent(e.to_string()))?
+    .org(org.clone())
+    .dedup_key(format!("{AI_ATTRIBUTED_KIND}:{incident}:{}", suspect.sha));
+    store.enqueue(&job, now).await?;
     Ok(())
 }
 

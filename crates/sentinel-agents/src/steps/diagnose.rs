@@ -1,0 +1,177 @@
+//! Root cause, test and fix: the organization's provider diagnoses the traced input once
+//! (root cause); the test and the patch steps store what it answered as artifacts and on the
+//! autopsy, and the fix step has the verifier check them against the clone.
+
+use super::{StepCx, StepOutcome};
+use crate::input::input_from_event;
+use crate::verify::VerifyRequest;
+use sentinel_core::autopsy::{AutopsyInput, Diagnosis};
+use sentinel_core::id::RepositoryId;
+use sentinel_core::workflow::{ArtifactKind, WorkflowStep};
+use sentinel_jobs::JobError;
+use sentinel_store::autopsy::AutopsyRecord;
+use serde_json::{json, Value};
+use std::path::Path;
+
+/// Tracing's input; the event alone when tracing recorded none.
+async fn traced_input(cx: &StepCx) -> Result<Option<AutopsyInput>, JobError> {
+    let traced = cx
+        .metadata_of(WorkflowStep::Tracing)
+        .await?
+        .and_then(|m| m.get("input").cloned())
+        .and_then(|i| serde_json::from_value(i).ok());
+    if traced.is_some() {
+        return Ok(traced);
+    }
+    let Some(stored) = cx
+        .store
+        .latest_event(&cx.org, &cx.workflow.incident_id)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(stored.event().ok().map(|e| input_from_event(&e)))
+}
+
+async fn diagnosis(cx: &StepCx) -> Result<Option<Diagnosis>, JobError> {
+    Ok(cx
+        .metadata_of(WorkflowStep::RootCause)
+        .await?
+        .and_then(|m| m.get("diagnosis").cloned())
+        .and_then(|d| serde_json::from_value(d).ok()))
+}
+
+pub(super) async fn root_cause(cx: &StepCx) -> Result<StepOutcome, JobError> {
+    let Some(input) = traced_input(cx).await? else {
+        return Ok(StepOutcome::failed(
+            "nothing to diagnose: no traced input and no event",
+        ));
+    };
+    let provider = cx.deps.providers.for_org(&cx.org);
+    let diagnosis = match provider.diagnose(&input).await {
+        Ok(diagnosis) => diagnosis,
+        Err(err) => return Ok(StepOutcome::failed(err.to_string())),
+    };
+    let now = cx.now();
+    let created_at = cx
+        .store
+        .get_autopsy(&cx.org, &cx.workflow.incident_id)
+        .await?
+        .map_or(now, |a| a.created_at);
+    cx.store
+        .upsert_autopsy(
+            &cx.org,
+            &AutopsyRecord {
+                incident_id: cx.workflow.incident_id.clone(),
+                workflow_id: Some(cx.workflow.id.clone()),
+                root_cause: diagnosis.root_cause.clone(),
+                category: diagnosis.category.as_str().into(),
+                disposition: diagnosis.disposition.as_str().into(),
+                confidence: diagnosis.confidence,
+                model_used: provider.name().into(),
+                culprit_path: diagnosis.culprit.as_ref().map(|c| c.path.clone()),
+                culprit_line: diagnosis.culprit.as_ref().map(|c| i64::from(c.line)),
+                test_case: None,
+                test_path: None,
+                patch_diff: None,
+                ai_fix_prompt: diagnosis.ai_fix_prompt.clone(),
+                manual_steps: diagnosis.manual_steps.clone(),
+                analysis_time_ms: None,
+                patch_applied: None,
+                test_verified: None,
+                created_at,
+                updated_at: now,
+            },
+        )
+        .await?;
+    Ok(StepOutcome::Done(json!({
+        "provider": provider.name(),
+        "category": diagnosis.category.as_str(),
+        "confidence": diagnosis.confidence,
+        "diagnosis": diagnosis,
+    })))
+}
+
+async fn autopsy(cx: &StepCx) -> Result<Option<AutopsyRecord>, JobError> {
+    Ok(cx
+        .store
+        .get_autopsy(&cx.org, &cx.workflow.incident_id)
+        .await?)
+}
+
+pub(super) async fn test_gen(cx: &StepCx) -> Result<StepOutcome, JobError> {
+    let (Some(diagnosis), Some(mut record)) = (diagnosis(cx).await?, autopsy(cx).await?) else {
+        return Ok(StepOutcome::failed("no root cause to write a test for"));
+    };
+    let Some(test) = diagnosis.test_case else {
+        return Ok(StepOutcome::failed("the provider wrote no regression test"));
+    };
+    let artifact = cx
+        .artifact(
+            ArtifactKind::TestCase,
+            "txt",
+            test.content.clone().into_bytes(),
+        )
+        .await?;
+    record.test_case = Some(test.content);
+    record.test_path = Some(test.path.clone());
+    record.updated_at = cx.now();
+    cx.store.upsert_autopsy(&cx.org, &record).await?;
+    Ok(StepOutcome::Done(json!({
+        "path": test.path,
+        "artifact": artifact.id.as_str(),
+    })))
+}
+
+pub(super) async fn fix(cx: &StepCx) -> Result<StepOutcome, JobError> {
+    let (Some(diagnosis), Some(mut record)) = (diagnosis(cx).await?, autopsy(cx).await?) else {
+        return Ok(StepOutcome::failed("no root cause to patch"));
+    };
+    let Some(patch) = diagnosis.patch_diff.clone() else {
+        return Ok(StepOutcome::failed("the provider wrote no patch"));
+    };
+    let patch_artifact = cx
+        .artifact(ArtifactKind::Patch, "diff", patch.clone().into_bytes())
+        .await?;
+    let tracing = cx
+        .metadata_of(WorkflowStep::Tracing)
+        .await?
+        .unwrap_or(Value::Null);
+    let revision = tracing["revision"].as_str().map(str::to_owned);
+    let clone = match tracing["repository"].as_str() {
+        Some(id) => cx
+            .store
+            .get_repository(&cx.org, &RepositoryId::from_string(id))
+            .await?
+            .and_then(|r| r.clone_path),
+        None => None,
+    };
+    let verification = cx
+        .deps
+        .verifier
+        .verify(VerifyRequest {
+            clone: clone.as_deref().map(Path::new),
+            revision: revision.as_deref(),
+            diagnosis: &diagnosis,
+        })
+        .await;
+    let result = serde_json::to_vec(&verification)
+        .map_err(|e| JobError::permanent(format!("verification: {e}")))?;
+    let result_artifact = cx
+        .artifact(ArtifactKind::TestResult, "json", result)
+        .await?;
+    record.patch_diff = Some(patch);
+    record.patch_applied = verification.patch_applies;
+    record.test_verified = verification
+        .test_failed_before
+        .map(|_| verification.test_verified());
+    record.updated_at = cx.now();
+    cx.store.upsert_autopsy(&cx.org, &record).await?;
+    Ok(StepOutcome::Done(json!({
+        "patch": patch_artifact.id.as_str(),
+        "test_result": result_artifact.id.as_str(),
+        "patch_applies": verification.patch_applies,
+        "test_verified": record.test_verified,
+        "timed_out": verification.timed_out,
+    })))
+}
