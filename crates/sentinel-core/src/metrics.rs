@@ -9,6 +9,10 @@ mod saturation;
 mod settings;
 mod survival;
 
+/// Time zones and dates as the periods use them.
+pub use chrono::NaiveDate;
+pub use chrono_tz::Tz;
+pub use period::local_date;
 pub use period::{Period, PeriodError, PeriodWindow};
 pub use row::{percentile, AuthorClass, CommitFact, MetricValues, PrFact, RowFacts};
 pub use saturation::{review_saturation, ReviewerActivity, SATURATION_HIGH};

@@ -22,6 +22,7 @@ pub mod detections;
 mod error;
 pub mod incidents;
 pub mod jobs;
+pub mod metrics;
 pub mod monitors;
 pub mod tenancy;
 

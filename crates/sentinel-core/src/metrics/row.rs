@@ -23,15 +23,18 @@ pub enum AuthorClass {
 }
 
 impl AuthorClass {
-    /// The class of an attribution with `method` and `ai_confidence`.
-    pub fn of(method: Option<&str>, ai_confidence: Option<f64>) -> Self {
-        match ai_confidence {
-            Some(c) if c >= AI_THRESHOLD => match method {
-                Some("heuristic") => AuthorClass::AiHeuristic,
-                _ => AuthorClass::AiDeclared,
-            },
-            _ => AuthorClass::Human,
+    /// The class of an attribution with `method`, judged AI-written (`ai`) or not.
+    pub fn of(method: Option<&str>, ai: bool) -> Self {
+        match (ai, method) {
+            (false, _) => AuthorClass::Human,
+            (true, Some("heuristic")) => AuthorClass::AiHeuristic,
+            (true, _) => AuthorClass::AiDeclared,
         }
+    }
+
+    /// Whether `ai_confidence` makes a commit AI-written.
+    pub fn is_ai(ai_confidence: Option<f64>) -> bool {
+        ai_confidence.is_some_and(|c| c >= AI_THRESHOLD)
     }
 }
 
@@ -40,7 +43,8 @@ impl AuthorClass {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CommitFact {
     pub method: Option<String>,
-    pub ai_confidence: Option<f64>,
+    /// Judged AI-written (confidence at or over the threshold).
+    pub ai: bool,
     pub commits: i64,
     pub lines_changed: i64,
 }
@@ -106,16 +110,13 @@ impl MetricValues {
             ..Self::default()
         };
         for group in &facts.commits {
-            let (commits, lines) =
-                match AuthorClass::of(group.method.as_deref(), group.ai_confidence) {
-                    AuthorClass::Human => (&mut v.commits_human, &mut v.lines_human),
-                    AuthorClass::AiDeclared => {
-                        (&mut v.commits_ai_declared, &mut v.lines_ai_declared)
-                    }
-                    AuthorClass::AiHeuristic => {
-                        (&mut v.commits_ai_heuristic, &mut v.lines_ai_heuristic)
-                    }
-                };
+            let (commits, lines) = match AuthorClass::of(group.method.as_deref(), group.ai) {
+                AuthorClass::Human => (&mut v.commits_human, &mut v.lines_human),
+                AuthorClass::AiDeclared => (&mut v.commits_ai_declared, &mut v.lines_ai_declared),
+                AuthorClass::AiHeuristic => {
+                    (&mut v.commits_ai_heuristic, &mut v.lines_ai_heuristic)
+                }
+            };
             *commits += group.commits;
             *lines += group.lines_changed;
         }

@@ -53,7 +53,7 @@ fn weeks_start_on_monday_and_months_on_the_first() {
 fn group(method: Option<&str>, confidence: Option<f64>, commits: i64, lines: i64) -> CommitFact {
     CommitFact {
         method: method.map(str::to_owned),
-        ai_confidence: confidence,
+        ai: AuthorClass::is_ai(confidence),
         commits,
         lines_changed: lines,
     }
