@@ -10,7 +10,7 @@ mod settings;
 mod survival;
 
 /// Time zones and dates as the periods use them.
-pub use chrono::NaiveDate;
+pub use chrono::{Days, NaiveDate};
 pub use chrono_tz::Tz;
 pub use period::local_date;
 pub use period::{Period, PeriodError, PeriodWindow};

@@ -4,9 +4,11 @@
 //! organization's metrics settings.
 
 mod facts;
+mod review;
 mod rows;
 mod settings;
 
+pub use review::ShippedCriticalFile;
 pub(crate) use rows::mark_stale_in;
 pub use rows::{MetricsKey, NewMetricRow, RepoMetricRow};
 
