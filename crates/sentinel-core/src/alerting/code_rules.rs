@@ -50,13 +50,15 @@ fn validate_numbers(params: &Value, keys: &[&str]) -> Result<(), RuleError> {
     }
 }
 
-/// The AI share the share rules read: by line unless the params say `"share": "commit"`.
-fn ai_share_percent(params: &Value, signal: &Signal) -> Option<f64> {
+/// The AI share the share rules read (0..=1): by line unless the params say
+/// `"share": "commit"`. Thresholds are percentages; the share is compared with them divided
+/// by 100 (0.9 × 100 is not 90 in floating point, 90 / 100 is 0.9).
+fn ai_share(params: &Value, signal: &Signal) -> Option<f64> {
     let fact = match params.get("share").and_then(Value::as_str) {
         Some("commit") => "ai_share_by_commit",
         _ => "ai_share_by_line",
     };
-    signal.fact(fact).map(|share| share * 100.0)
+    signal.fact(fact)
 }
 
 macro_rules! code_rule {
@@ -117,11 +119,11 @@ impl RuleEvaluator for AiCodeHigh {
         if signal.name != signals::METRICS_DAY {
             return None;
         }
-        let share = ai_share_percent(params, signal)?;
+        let share = ai_share(params, signal)?;
         let min = repository_threshold(params, signal, "min", 70.0);
         let max = repository_threshold(params, signal, "max", 90.0);
-        (share > min && share <= max).then_some(Match {
-            value: Some(share),
+        (share > min / 100.0 && share <= max / 100.0).then_some(Match {
+            value: Some(share * 100.0),
             threshold: Some(min),
         })
     }
@@ -145,10 +147,10 @@ impl RuleEvaluator for AiCodeCritical {
         if signal.name != signals::METRICS_DAY {
             return None;
         }
-        let share = ai_share_percent(params, signal)?;
+        let share = ai_share(params, signal)?;
         let threshold = repository_threshold(params, signal, "threshold", 90.0);
-        (share > threshold).then_some(Match {
-            value: Some(share),
+        (share > threshold / 100.0).then_some(Match {
+            value: Some(share * 100.0),
             threshold: Some(threshold),
         })
     }
