@@ -492,6 +492,148 @@ async fn first_deploy(
     }
 }
 
+fn opened_pr(number: u64, at: i64) -> Value {
+    let mut body = fixture("pull_request.opened.json");
+    let hello = fixture("pull_request_review.submitted.json");
+    body["repository"] = hello["repository"].clone();
+    body["installation"] = hello["installation"].clone();
+    body["number"] = number.into();
+    let pr = &mut body["pull_request"];
+    pr["number"] = number.into();
+    pr["created_at"] = iso(at).into();
+    pr["updated_at"] = iso(at).into();
+    pr["head"]["sha"] = format!("{number:040x}").into();
+    body
+}
+
+fn review(number: u64, at: i64) -> Value {
+    let mut body = fixture("pull_request_review.submitted.json");
+    body["pull_request"]["number"] = number.into();
+    body["review"]["submitted_at"] = iso(at).into();
+    body["review"]["id"] = (number * 7).into();
+    body["review"]["user"]["login"] = "bob".into();
+    body
+}
+
+/// Waits for the hourly saturation reading of day B to be `expected`.
+async fn saturation_reads(app: &TestApp, repo: &sentinel_core::id::RepositoryId, expected: f64) {
+    wait_for(&format!("saturation {expected}"), || async {
+        let row = app
+            .store
+            .get_repo_metric(
+                &app.org_id,
+                repo,
+                sentinel_core::metrics::Period::Day,
+                "2025-12-01",
+            )
+            .await
+            .unwrap();
+        row.and_then(|r| r.review_saturation) == Some(expected)
+            && app.store.job_counts().await.unwrap().available == 0
+            && app.store.job_counts().await.unwrap().running == 0
+    })
+    .await;
+}
+
+async fn review_saturation_fires_over_its_threshold(app: TestApp) {
+    let repo = app.watch_hello_world(None).await;
+    let (url, seen) = receiver().await;
+    app.store
+        .create_channel(
+            &app.org_id,
+            &NewChannel {
+                name: "hook".into(),
+                config: ChannelConfig::from_parts(
+                    "webhook",
+                    json!({"url": url, "secret": "a-long-webhook-secret"}),
+                )
+                .unwrap(),
+                enabled: true,
+            },
+            support::NOW,
+        )
+        .await
+        .unwrap();
+    // One reviewer who got through five reviews on Friday: a capacity of five a day.
+    for n in 0..5u64 {
+        deliver(
+            &app,
+            "pull_request_review",
+            &format!("review-{n}"),
+            &review(100 + n, B - 3 * DAY + 12 * HOUR + n as i64 * 60_000),
+        )
+        .await;
+    }
+    // Four pull requests waiting on Monday morning: 0.8, not over.
+    for n in 1..=4u64 {
+        deliver(
+            &app,
+            "pull_request",
+            &format!("open-{n}"),
+            &opened_pr(n, B + 8 * HOUR),
+        )
+        .await;
+    }
+    app.clock.set(B + 9 * HOUR);
+    let handle = runtime(&app);
+    // The schedule learns its first slot (10:10) before the clock reaches it.
+    wait_for("the saturation schedule", || async {
+        app.store
+            .get_schedule("metrics-saturation")
+            .await
+            .unwrap()
+            .is_some()
+    })
+    .await;
+    app.clock.set(B + 10 * HOUR + 10 * 60_000);
+    saturation_reads(&app, &repo.id, 0.8).await;
+    assert!(kinds_alerted(&app).await.is_empty());
+    // A fifth: 1.0 at the next hour's reading.
+    deliver(
+        &app,
+        "pull_request",
+        "open-5",
+        &opened_pr(5, B + 10 * HOUR + 30 * 60_000),
+    )
+    .await;
+    app.clock.set(B + 11 * HOUR + 10 * 60_000);
+    saturation_reads(&app, &repo.id, 1.0).await;
+    assert_eq!(kinds_alerted(&app).await, ["review_saturation_high"]);
+    let alert = app
+        .store
+        .list_alerts(&app.org_id, &AlertFilter::default())
+        .await
+        .unwrap()
+        .remove(0);
+    wait_for("the saturation alert delivered", || async {
+        seen.lock()
+            .unwrap()
+            .iter()
+            .any(|b| b["dedup_key"] == alert.dedup_key.as_str())
+    })
+    .await;
+    // Still saturated an hour later: the same alert, counted again.
+    app.clock.set(B + 12 * HOUR + 10 * 60_000);
+    wait_for("a second occurrence", || async {
+        app.store
+            .list_alerts(&app.org_id, &AlertFilter::default())
+            .await
+            .unwrap()[0]
+            .occurrence_count
+            == 2
+    })
+    .await;
+    assert_eq!(
+        app.store
+            .list_alerts(&app.org_id, &AlertFilter::default())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    handle.shutdown(Duration::from_secs(5)).await;
+}
+
 async fn app(test: TestStore) -> TestApp {
     let settings = WebSettings {
         github_webhook_secrets: WebhookSecrets::new([SECRET]),
@@ -506,6 +648,12 @@ mod sqlite {
         let app = super::app(sentinel_store::testing::sqlite().await).await;
         super::the_code_rules_fire_through_their_trigger_paths(app).await;
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn review_saturation_fires_over_its_threshold() {
+        let app = super::app(sentinel_store::testing::sqlite().await).await;
+        super::review_saturation_fires_over_its_threshold(app).await;
+    }
 }
 
 mod postgres {
@@ -519,5 +667,17 @@ mod postgres {
             return;
         };
         super::the_code_rules_fire_through_their_trigger_paths(super::app(test).await).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn review_saturation_fires_over_its_threshold() {
+        let Some(test) = sentinel_store::testing::postgres().await else {
+            eprintln!(
+                "skipped: {} is not set",
+                sentinel_store::testing::PG_URL_VAR
+            );
+            return;
+        };
+        super::review_saturation_fires_over_its_threshold(super::app(test).await).await;
     }
 }

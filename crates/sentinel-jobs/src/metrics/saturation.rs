@@ -16,6 +16,9 @@ use sentinel_store::{Store, StoreError, StoreResult};
 use std::collections::BTreeMap;
 
 const WEEK_MS: Millis = 7 * 24 * 3_600_000;
+/// Pull requests opened longer ago than this no longer count as waiting: abandoned ones
+/// would otherwise saturate review forever.
+const WAITING_LOOKBACK_MS: Millis = 30 * 24 * 3_600_000;
 
 /// Measures every repository whose organization is at work at `now`; returns the alerts
 /// recorded.
@@ -33,7 +36,12 @@ pub async fn measure_saturation(
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         for repository in &org.repositories {
             let waiting = store
-                .pull_requests_waiting_for_review(&org.org, &repository.id, now)
+                .pull_requests_waiting_for_review(
+                    &org.org,
+                    &repository.id,
+                    now,
+                    WAITING_LOOKBACK_MS,
+                )
                 .await?;
             let reviews = store
                 .reviews_between(&org.org, &repository.id, now - WEEK_MS, now)

@@ -15,30 +15,39 @@ pub struct ShippedCriticalFile {
 }
 
 impl Store {
-    /// Pull requests opened by `at` that were neither reviewed, merged nor closed by then.
+    /// Pull requests opened in the `lookback_ms` before `at` that were neither reviewed,
+    /// merged nor closed by then.
     pub async fn pull_requests_waiting_for_review(
         &self,
         org: &OrgId,
         repository: &RepositoryId,
         at: Millis,
+        lookback_ms: Millis,
     ) -> StoreResult<i64> {
-        let waiting: i64 = read!(self, |pool| {
-            sqlx::query_scalar(
-                "SELECT COUNT(DISTINCT o.pr_number) FROM code_events o \
-                 WHERE o.repository_id = $1 AND o.org_id = $2 AND o.kind = 'pr_opened' \
-                 AND o.occurred_at <= $3 AND o.pr_number IS NOT NULL AND NOT EXISTS ( \
-                   SELECT 1 FROM code_events e WHERE e.repository_id = o.repository_id \
-                   AND e.pr_number = o.pr_number \
-                   AND e.kind IN ('pr_reviewed', 'pr_merged', 'pr_closed') \
-                   AND e.occurred_at <= $3)",
+        let rows: Vec<(i64, String)> = read!(self, |pool| {
+            sqlx::query_as(
+                "SELECT pr_number, kind FROM code_events WHERE repository_id = $1 \
+                 AND org_id = $2 AND occurred_at <= $3 AND occurred_at >= $4 \
+                 AND pr_number IS NOT NULL \
+                 AND kind IN ('pr_opened', 'pr_reviewed', 'pr_merged', 'pr_closed')",
             )
             .bind(repository.as_str())
             .bind(org.as_str())
             .bind(at)
-            .fetch_one(pool)
+            .bind(at.saturating_sub(lookback_ms))
+            .fetch_all(pool)
             .await?
         });
-        Ok(waiting)
+        let mut opened = std::collections::BTreeSet::new();
+        let mut settled = std::collections::BTreeSet::new();
+        for (number, kind) in rows {
+            if kind == "pr_opened" {
+                opened.insert(number);
+            } else {
+                settled.insert(number);
+            }
+        }
+        Ok(opened.difference(&settled).count() as i64)
     }
 
     /// The reviews submitted in `[from, to)`: reviewer and time, oldest first.
