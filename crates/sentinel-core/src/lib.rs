@@ -20,6 +20,7 @@ pub mod incident;
 pub mod ingest;
 pub mod jobs;
 pub mod log_source;
+pub mod metrics;
 pub mod normalize;
 pub mod rate;
 pub mod role;

@@ -17,6 +17,7 @@ mod cron;
 mod executor;
 pub mod handler;
 pub mod kinds;
+pub mod metrics;
 pub mod retention;
 pub mod retry;
 mod runtime;

@@ -22,7 +22,7 @@ mod installations;
 mod mappings;
 mod overview;
 mod repositories;
-mod rows;
+pub(crate) mod rows;
 mod suspects;
 
 pub use commits::{

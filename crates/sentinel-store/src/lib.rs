@@ -24,6 +24,7 @@ mod error;
 pub mod incidents;
 pub mod jobs;
 pub mod log_sources;
+pub mod metrics;
 pub mod monitors;
 pub mod tenancy;
 pub mod writer;

@@ -71,6 +71,9 @@ pub enum Command {
     /// Read a log file once, from its start: its error lines become events of the service,
     /// grouped as the running tailer would group them (no offset is stored).
     Tail(TailArgs),
+    /// Engineering metrics: AI share, review time, verification tax, high-risk files.
+    #[command(subcommand)]
+    Metrics(MetricsCommand),
     /// Measure: load generators against a real server started for the purpose.
     Bench(crate::bench::BenchArgs),
     /// Populate a server with realistic demo traffic, or a database with a large history.
@@ -179,6 +182,29 @@ pub struct RepoScanArgs {
     /// The repository's OWNER/NAME (default: read from the clone's `origin` remote).
     #[arg(long, value_name = "OWNER/NAME")]
     pub repo: Option<String>,
+    /// The organization's slug (default: the only organization).
+    #[arg(long, value_name = "SLUG")]
+    pub org: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MetricsCommand {
+    /// Recompute a repository's metrics rows for a range of days (and the weeks and months
+    /// overlapping it), in the organization's time zone. Running it twice gives the same rows.
+    Recompute(MetricsRecomputeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MetricsRecomputeArgs {
+    /// The repository, e.g. acme/shop.
+    #[arg(long, value_name = "OWNER/NAME")]
+    pub repo: String,
+    /// The first local day, YYYY-MM-DD.
+    #[arg(long, value_name = "DATE")]
+    pub from: String,
+    /// The last local day, YYYY-MM-DD (inclusive).
+    #[arg(long, value_name = "DATE")]
+    pub to: String,
     /// The organization's slug (default: the only organization).
     #[arg(long, value_name = "SLUG")]
     pub org: Option<String>,

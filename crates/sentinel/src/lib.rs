@@ -11,6 +11,7 @@ pub mod commands;
 pub mod config;
 pub mod demo;
 pub mod logging;
+pub mod metrics_recompute;
 pub mod repositories;
 pub mod scan;
 pub mod server;
@@ -18,8 +19,8 @@ pub mod tail;
 pub mod worker;
 
 use cli::{
-    ApiKeyCommand, Cli, Command, GithubCommand, ProjectCommand, RepoCommand, ServiceCommand,
-    UserCommand,
+    ApiKeyCommand, Cli, Command, GithubCommand, MetricsCommand, ProjectCommand, RepoCommand,
+    ServiceCommand, UserCommand,
 };
 use config::Config;
 use sentinel_core::clock::{SharedClock, SystemClock};
@@ -53,6 +54,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Service(ServiceCommand::Map(args)) => {
             code_mappings::map(&config, &clock, args).await?
+        }
+        Command::Metrics(MetricsCommand::Recompute(args)) => {
+            metrics_recompute::recompute(&config, &clock, args).await?
         }
     };
     print_now(&output);

@@ -89,7 +89,15 @@ impl Worker {
             },
         );
         match sentinel_jobs::kinds::AlertDeps::standard(store.clone(), clock, settings.public_url) {
-            Ok(deps) => sentinel_jobs::kinds::register(&mut runtime, deps),
+            Ok(deps) => {
+                sentinel_jobs::metrics::register(
+                    &mut runtime,
+                    sentinel_jobs::metrics::MetricsDeps {
+                        engine: deps.engine.clone(),
+                    },
+                );
+                sentinel_jobs::kinds::register(&mut runtime, deps)
+            }
             Err(err) => tracing::error!(error = %err, "alert deliveries cannot run"),
         }
         let forward = wake_on.map(|signal| {

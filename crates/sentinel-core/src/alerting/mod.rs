@@ -12,9 +12,14 @@
 //! the dedup window is one alert whose occurrence count grows.
 
 mod ai_attributed;
+mod code_rules;
 mod kinds;
 
 pub use ai_attributed::IncidentAiAttributed;
+pub use code_rules::{
+    repository_threshold, AiCodeCritical, AiCodeHigh, HighRiskDeployed, ReviewSaturationHigh,
+    VerificationTaxAbsolute, VerificationTaxSpike,
+};
 pub use kinds::{DetectionOpened, IncidentFrequency, NewIncident, Regression};
 
 use serde::{Deserialize, Serialize};
@@ -33,6 +38,16 @@ pub mod signals {
     pub const DETECTION_OPENED: &str = "detection.opened";
     /// Facts: `ai_confidence` of the suspect commit. Labels: `tool`, `sha`.
     pub const INCIDENT_AI_ATTRIBUTED: &str = "incident.ai_attributed";
+    /// A repository's day of metrics was computed. Facts: `ai_share_by_line`,
+    /// `ai_share_by_commit` (0..=1), `verification_tax_hours`,
+    /// `verification_tax_hours_week_earlier`, `verification_tax_hours_7d`. Labels:
+    /// `repository_id`, `date`.
+    pub const METRICS_DAY: &str = "metrics.day";
+    /// Facts: `saturation`, `waiting`, `capacity`. Labels: `repository_id`.
+    pub const REVIEW_SATURATION: &str = "review.saturation";
+    /// A deploy shipped T4 files. Facts: `max_t4_ai_confidence`. Labels: `repository_id`,
+    /// `environment`, `sha`.
+    pub const DEPLOY_HIGH_RISK: &str = "deploy.high_risk";
 }
 
 /// How urgent an alert is.
@@ -191,7 +206,7 @@ impl RuleEngine {
     }
 
     /// The built-in kinds: new_incident, regression, incident_frequency, detection_opened,
-    /// incident_ai_attributed.
+    /// incident_ai_attributed, and the code rules (see `code_rules`).
     pub fn standard() -> Self {
         let mut engine = Self::empty();
         engine.register(Box::new(NewIncident));
@@ -199,6 +214,12 @@ impl RuleEngine {
         engine.register(Box::new(IncidentFrequency));
         engine.register(Box::new(DetectionOpened));
         engine.register(Box::new(IncidentAiAttributed));
+        engine.register(Box::new(AiCodeHigh));
+        engine.register(Box::new(AiCodeCritical));
+        engine.register(Box::new(VerificationTaxSpike));
+        engine.register(Box::new(VerificationTaxAbsolute));
+        engine.register(Box::new(ReviewSaturationHigh));
+        engine.register(Box::new(HighRiskDeployed));
         engine
     }
 

@@ -6,6 +6,7 @@ use crate::{JobContext, JobError};
 use sentinel_core::code::CodeEventDetails;
 use sentinel_core::id::{CodeEventId, OrgId};
 use sentinel_store::code::DeployRange;
+use sentinel_store::jobs::NewJob;
 
 pub(super) async fn run_link_deploy(deps: &CodeDeps, ctx: JobContext) -> Result<(), JobError> {
     let payload: LinkDeployPayload = ctx.payload()?;
@@ -53,5 +54,14 @@ pub(super) async fn run_link_deploy(deps: &CodeDeps, ctx: JobContext) -> Result<
         truncated: shipped.truncated,
     };
     ctx.store.link_deploy(&org, &range, now).await?;
+    // Now that the deploy knows what it shipped, the high-risk deploy rule can read it.
+    let check = crate::metrics::DeployRiskPayload {
+        org_id: org.as_str().to_string(),
+        deploy_event_id: event.id.as_str().to_string(),
+    };
+    let job = NewJob::with_payload(crate::metrics::HIGH_RISK_DEPLOY_KIND, &check)?
+        .org(org.clone())
+        .dedup_key(format!("high-risk-deploy:{}", event.id));
+    ctx.store.enqueue(&job, now).await?;
     Ok(())
 }

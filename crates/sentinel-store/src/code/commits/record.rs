@@ -79,6 +79,11 @@ pub(super) async fn record_batch(
     for chunk in files.chunks(FILES_PER_STATEMENT) {
         insert_files(tx, org, repository, chunk, now).await?;
     }
+    // Metrics rows already computed over these commits' days are out of date.
+    let authored = unique.iter().map(|(commit, _)| commit.author.at_ms);
+    if let (Some(from), Some(to)) = (authored.clone().min(), authored.max()) {
+        crate::metrics::mark_stale_in(tx, repository, from, to, now).await?;
+    }
     Ok(())
 }
 

@@ -10,6 +10,7 @@
 
 pub mod commits;
 pub mod events;
+pub mod metrics;
 pub mod overview;
 
 use crate::{ApiError, AppState};
@@ -34,6 +35,7 @@ pub fn routes() -> Router<AppState> {
             get(overview::high_risk_files),
         )
         .route("/api/v1/repositories/{id}/events", get(events::list))
+        .route("/api/v1/repositories/{id}/metrics", get(metrics::metrics))
         .route("/api/v1/code-events/{id}", get(events::show))
         .route(
             "/api/v1/repositories/{id}/commits/{sha}",
