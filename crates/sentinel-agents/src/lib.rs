@@ -28,7 +28,7 @@ pub use artifacts::{ArtifactError, ArtifactStore, ArtifactStoreConfig, S3Config,
 pub use locate::{locate, revision_for, FrameRef, Located, NotLocated};
 pub use provider::{AutopsyProvider, HeuristicProvider, ProviderError, Providers};
 pub use suspect::{find_suspect, SuspectOutcome};
-pub use verify::{NotRun, Verifier, VerifyRequest};
+pub use verify::{GitVerifier, NotRun, Verifier, VerifyRequest};
 pub use workflow::{start_workflow, StartError};
 
 use sentinel_core::workflow::WorkflowStep;
@@ -84,13 +84,14 @@ pub struct AutopsyDeps {
 }
 
 impl AutopsyDeps {
-    /// The defaults: the heuristic provider for every organization, no verification, a
-    /// two-minute step timeout.
+    /// The defaults: the heuristic provider for every organization, verification against
+    /// the clone (tests only where the repository has a test command), a two-minute step
+    /// timeout.
     pub fn new(reader: CommitReader, artifacts: ArtifactStore) -> Self {
         Self {
             reader,
             providers: Providers::default(),
-            verifier: Arc::new(NotRun),
+            verifier: Arc::new(GitVerifier::default()),
             artifacts,
             step_timeout: Duration::from_secs(120),
             max_file_bytes: MAX_SNAPSHOT_FILE_BYTES,

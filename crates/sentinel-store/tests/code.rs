@@ -157,6 +157,7 @@ async fn repositories_are_org_scoped_paged_and_patched(store: Store) {
             pattern: "src/billing/**".into(),
             tier: RiskTier::T3,
         }],
+        test_command: vec!["pytest".into(), "-q".into(), "{test}".into()],
     };
     let patched = store
         .update_repository(

@@ -166,6 +166,11 @@ pub struct RepoAddArgs {
     /// A local clone of it: commits are then read from there instead of from GitHub.
     #[arg(long, value_name = "PATH")]
     pub clone: Option<PathBuf>,
+    /// The command that runs one test file in the clone, `{test}` standing for its path
+    /// (e.g. "python3 -m pytest -q {test}"): the autopsy runs its regression test with it
+    /// before and after its patch. Split on spaces; "" removes it.
+    #[arg(long, value_name = "COMMAND")]
+    pub test_command: Option<String>,
     /// The organization's slug (default: the only organization).
     #[arg(long, value_name = "SLUG")]
     pub org: Option<String>,

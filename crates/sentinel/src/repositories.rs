@@ -125,12 +125,35 @@ pub async fn add_in(
         None => None,
     };
     let org = resolve_org(store, args.org.as_deref()).await?;
-    let (repo, watched) = watch(store, &org.id, &full_name, clone.as_ref(), clock.now_ms()).await?;
+    let (mut repo, watched) =
+        watch(store, &org.id, &full_name, clone.as_ref(), clock.now_ms()).await?;
+    let mut test_note = String::new();
+    if let Some(command) = &args.test_command {
+        let argv: Vec<String> = command.split_whitespace().map(str::to_owned).collect();
+        let mut settings = repo.settings.clone();
+        test_note = if argv.is_empty() {
+            "The autopsy no longer runs regression tests in it.\n".to_string()
+        } else {
+            format!(
+                "The autopsy runs its regression tests there with `{}`.\n",
+                argv.join(" ")
+            )
+        };
+        settings.test_command = argv;
+        let patch = RepositoryPatch {
+            settings: Some(settings),
+            ..RepositoryPatch::default()
+        };
+        repo = store
+            .update_repository(&org.id, &repo.id, &patch, clock.now_ms())
+            .await?
+            .with_context(|| format!("{full_name} was removed while being changed"))?;
+    }
     let clone_note = match &repo.clone_path {
         Some(path) => format!(" with the local clone {path}"),
         None => String::new(),
     };
-    Ok(match watched {
+    let answer = match watched {
         Watched::Created => format!(
             "Added {} to {}{clone_note} (default branch {}).\n",
             repo.full_name, org.slug, repo.default_branch
@@ -147,7 +170,8 @@ pub async fn add_in(
                 repo.full_name, org.slug
             )
         }
-    })
+    };
+    Ok(answer + &test_note)
 }
 
 /// `sentinel github claim INSTALLATION_ID --org SLUG`.

@@ -52,8 +52,45 @@ fn add_args(full_name: &str, clone: Option<&Path>, org: Option<&str>) -> RepoAdd
     RepoAddArgs {
         full_name: full_name.into(),
         clone: clone.map(Path::to_path_buf),
+        test_command: None,
         org: org.map(str::to_owned),
     }
+}
+
+/// The autopsy's test command is the operator's to set, kept across other changes, and
+/// cleared by an empty one.
+async fn repo_add_sets_and_clears_the_test_command(store: Store) {
+    let clock = clock();
+    let acme = organization(&store, "acme").await;
+    let stored = |store: Store| {
+        let acme = acme.clone();
+        async move {
+            store
+                .get_repository_by_full_name(&acme, "acme/shop")
+                .await
+                .unwrap()
+                .unwrap()
+                .settings
+                .test_command
+        }
+    };
+    let mut args = add_args("acme/shop", None, None);
+    args.test_command = Some("python3 -m pytest -q {test}".into());
+    let out = add_in(&store, &clock, &args).await.unwrap();
+    assert!(out.contains("with `python3 -m pytest -q {test}`"), "{out}");
+    assert_eq!(
+        stored(store.clone()).await,
+        ["python3", "-m", "pytest", "-q", "{test}"]
+    );
+    // Adding the repository again without the option leaves the command as it was.
+    add_in(&store, &clock, &add_args("acme/shop", None, None))
+        .await
+        .unwrap();
+    assert_eq!(stored(store.clone()).await.len(), 5);
+    args.test_command = Some(String::new());
+    let out = add_in(&store, &clock, &args).await.unwrap();
+    assert!(out.contains("no longer runs regression tests"), "{out}");
+    assert!(stored(store.clone()).await.is_empty());
 }
 
 async fn repo_add_creates_then_sets_the_clone_and_refuses_bad_input(store: Store) {
@@ -205,6 +242,7 @@ async fn github_claim_takes_stored_installations_once(store: Store) {
 
 sentinel_store::store_tests!(
     repo_add_creates_then_sets_the_clone_and_refuses_bad_input,
+    repo_add_sets_and_clears_the_test_command,
     github_claim_takes_stored_installations_once,
 );
 

@@ -138,14 +138,19 @@ pub(super) async fn fix(cx: &StepCx) -> Result<StepOutcome, JobError> {
         .await?
         .unwrap_or(Value::Null);
     let revision = tracing["revision"].as_str().map(str::to_owned);
-    let clone = match tracing["repository"].as_str() {
-        Some(id) => cx
-            .store
-            .get_repository(&cx.org, &RepositoryId::from_string(id))
-            .await?
-            .and_then(|r| r.clone_path),
+    let repository = match tracing["repository"].as_str() {
+        Some(id) => {
+            cx.store
+                .get_repository(&cx.org, &RepositoryId::from_string(id))
+                .await?
+        }
         None => None,
     };
+    let clone = repository.as_ref().and_then(|r| r.clone_path.clone());
+    let test_command = repository
+        .as_ref()
+        .map(|r| r.settings.test_command.clone())
+        .unwrap_or_default();
     let verification = cx
         .deps
         .verifier
@@ -153,6 +158,7 @@ pub(super) async fn fix(cx: &StepCx) -> Result<StepOutcome, JobError> {
             clone: clone.as_deref().map(Path::new),
             revision: revision.as_deref(),
             diagnosis: &diagnosis,
+            test_command: &test_command,
         })
         .await;
     let result = serde_json::to_vec(&verification)

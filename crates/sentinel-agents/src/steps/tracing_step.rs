@@ -9,7 +9,9 @@ use crate::input::input_from_event;
 use crate::locate::revision_for;
 use crate::suspect::{find_suspect, raise_ai_alert};
 use crate::SuspectOutcome;
-use sentinel_core::autopsy::{AutopsyInput, FileSnapshot, SnapshotSource, SuspectSummary};
+use sentinel_core::autopsy::{
+    detect_repo_hints, AutopsyInput, FileSnapshot, RepoHints, SnapshotSource, SuspectSummary,
+};
 use sentinel_core::code::mapping::{resolve_frame_path, PathMapping, RepoFiles};
 use sentinel_core::workflow::ArtifactKind;
 use sentinel_git::{FileAt, Repo};
@@ -22,6 +24,8 @@ use serde_json::json;
 const SNAPSHOT_FRAMES: usize = 3;
 /// Lines each side of the frame's line in a repository snapshot.
 const SNAPSHOT_RADIUS: u32 = 7;
+/// The largest manifest (`package.json`, `pyproject.toml`…) read for the repository hints.
+const MANIFEST_BYTES: u64 = 256 * 1024;
 
 /// Where the repository side was read.
 struct Clone {
@@ -39,6 +43,8 @@ struct Traced {
     /// In-app frames that map to no file of the tree.
     unmapped: Vec<String>,
     problems: Vec<String>,
+    /// The test framework and test files found in the tree.
+    hints: RepoHints,
 }
 
 pub(super) async fn run(cx: &StepCx) -> Result<StepOutcome, JobError> {
@@ -138,6 +144,7 @@ pub(super) async fn run(cx: &StepCx) -> Result<StepOutcome, JobError> {
             ..Traced::default()
         },
     };
+    input.repo = traced.hints;
     problems.extend(traced.problems);
     let unmapped = traced.unmapped;
 
@@ -206,7 +213,15 @@ fn trace_in_clone(
         }
     };
     let files = match repo.files_at(&revision) {
-        Ok(files) => RepoFiles::new(files),
+        Ok(files) => {
+            traced.hints = detect_repo_hints(&files, |path| {
+                match repo.file_at(&revision, path, MANIFEST_BYTES) {
+                    Ok(FileAt::Text(text)) => Some(text),
+                    _ => None,
+                }
+            });
+            RepoFiles::new(files)
+        }
         Err(err) => {
             traced
                 .problems

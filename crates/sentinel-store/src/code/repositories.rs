@@ -30,6 +30,11 @@ pub struct RiskPattern {
 pub struct RepositorySettings {
     /// Tried before the built-in path rules; the first match decides the tier.
     pub risk_patterns: Vec<RiskPattern>,
+    /// The command that runs one test file (argv; `{test}` stands for its path), which the
+    /// autopsy runs before and after its patch. Set by the operator (`sentinel repo add
+    /// --test-command`), never through the API: it runs on the server.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub test_command: Vec<String>,
 }
 
 impl RepositorySettings {

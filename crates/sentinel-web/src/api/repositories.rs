@@ -52,6 +52,8 @@ pub struct RepositoryAnswer {
     pub id: RepositoryId,
     pub installation_id: Option<i64>,
     pub risk_patterns: Vec<RiskPatternBody>,
+    /// Read-only here: set with `sentinel repo add --test-command`.
+    pub test_command: Vec<String>,
     pub updated_at: Millis,
 }
 
@@ -74,6 +76,7 @@ impl From<&Repository> for RepositoryAnswer {
                     tier: p.tier,
                 })
                 .collect(),
+            test_command: repo.settings.test_command.clone(),
             updated_at: repo.updated_at,
         }
     }
@@ -229,6 +232,18 @@ async fn update(
     ApiJson(request): ApiJson<UpdateRepository>,
 ) -> Result<Json<RepositoryAnswer>, ApiError> {
     principal.require(Role::Admin)?;
+    let id = RepositoryId::from_string(id);
+    let settings = match request.risk_patterns {
+        Some(patterns) => {
+            let mut settings = parse_settings(patterns)?;
+            // The operator's test command survives a change of the risk patterns.
+            if let Some(existing) = state.store.get_repository(&principal.org_id, &id).await? {
+                settings.test_command = existing.settings.test_command;
+            }
+            Some(settings)
+        }
+        None => None,
+    };
     let patch = RepositoryPatch {
         full_name: None,
         default_branch: request
@@ -237,17 +252,12 @@ async fn update(
             .map(parse_branch)
             .transpose()?,
         clone_path: request.clone_path.map(parse_clone_path).transpose()?,
-        settings: request.risk_patterns.map(parse_settings).transpose()?,
+        settings,
     };
     let now = state.clock.now_ms();
     let repo = state
         .store
-        .update_repository(
-            &principal.org_id,
-            &RepositoryId::from_string(id),
-            &patch,
-            now,
-        )
+        .update_repository(&principal.org_id, &id, &patch, now)
         .await?
         .ok_or_else(|| ApiError::not_found("no such repository"))?;
     tracing::info!(repository = %repo.id, org = %principal.org_id, "repository settings changed");
@@ -301,6 +311,8 @@ fn parse_settings(patterns: Vec<RiskPatternBody>) -> Result<RepositorySettings, 
                 tier: p.tier,
             })
             .collect(),
+        // Only the operator sets the test command (it runs on the server); see `update`.
+        test_command: Vec::new(),
     })
 }
 
