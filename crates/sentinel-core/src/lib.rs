@@ -17,6 +17,7 @@ pub mod event;
 pub mod fingerprint;
 pub mod id;
 pub mod incident;
+pub mod llm;
 pub mod normalize;
 pub mod rate;
 pub mod role;
