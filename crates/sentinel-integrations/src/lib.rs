@@ -15,6 +15,7 @@ pub mod email;
 pub mod error;
 pub mod github;
 pub mod http;
+pub mod llm;
 pub mod notification;
 pub mod outcome;
 pub mod pagerduty;
