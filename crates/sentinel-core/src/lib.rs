@@ -22,5 +22,6 @@ pub mod normalize;
 pub mod rate;
 pub mod role;
 pub mod scrub;
+pub mod sealed;
 
 pub use clock::{Clock, ManualClock, SystemClock};

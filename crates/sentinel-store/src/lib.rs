@@ -20,8 +20,10 @@ pub mod dashboard;
 mod db;
 pub mod detections;
 mod error;
+pub mod github_artifacts;
 pub mod incidents;
 pub mod jobs;
+pub mod llm;
 pub mod monitors;
 pub mod tenancy;
 
