@@ -54,6 +54,9 @@ pub struct WebSettings {
     pub secure_cookies: bool,
     /// The secrets GitHub signs webhook deliveries with; none refuses every delivery.
     pub github_webhook_secrets: WebhookSecrets,
+    /// The server's key, sealing organizations' provider API keys at rest. Without it a
+    /// provider key cannot be saved.
+    pub sealing_key: Option<sentinel_core::sealed::SealingKey>,
 }
 
 impl Default for WebSettings {
@@ -63,6 +66,7 @@ impl Default for WebSettings {
             session_ttl_ms: 14 * 24 * 60 * 60 * 1000,
             secure_cookies: true,
             github_webhook_secrets: WebhookSecrets::default(),
+            sealing_key: None,
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod detections;
 pub mod events;
 pub mod incidents;
 pub mod keys;
+pub mod llm;
 pub mod me;
 pub mod monitors;
 pub mod repositories;
@@ -52,6 +53,7 @@ pub fn routes() -> Router<AppState> {
         .merge(repositories::routes())
         .merge(code::routes())
         .merge(code_mappings::routes())
+        .merge(llm::routes())
 }
 
 /// A JSON request body whose rejection is an [`ApiError`] (400 with the usual body).

@@ -64,9 +64,13 @@ pub async fn org_with_service(store: &Store, slug: &str) -> (OrgId, ServiceId) {
 
 impl App {
     pub async fn new(store: Store) -> Self {
+        Self::with_settings(store, WebSettings::default()).await
+    }
+
+    pub async fn with_settings(store: Store, settings: WebSettings) -> Self {
         let (org, service) = org_with_service(&store, "acme").await;
         let clock: SharedClock = Arc::new(ManualClock::new(NOW));
-        let state = AppState::new(store.clone(), clock, WebSettings::default());
+        let state = AppState::new(store.clone(), clock, settings);
         Self {
             router: sentinel_web::router(state),
             store,
