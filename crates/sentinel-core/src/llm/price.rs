@@ -51,7 +51,7 @@ pub enum PriceError {
 }
 
 fn micros(model: &str, field: &'static str, dollars: f64) -> Result<u64, PriceError> {
-    if !dollars.is_finite() || dollars < 0.0 || dollars > 1.0e6 {
+    if !dollars.is_finite() || !(0.0..=1.0e6).contains(&dollars) {
         return Err(PriceError::Invalid {
             model: model.to_owned(),
             field,
