@@ -156,7 +156,10 @@ async fn anthropic_documented_answers_record_cache_writes_then_reads_apart_from_
 }
 
 /// Every failure the stand-ins can produce, for both clients.
-fn failures(key: &str) -> Vec<(Reply, fn(&LlmError) -> bool)> {
+/// A reply and the error it must become.
+type Failure = (Reply, fn(&LlmError) -> bool);
+
+fn failures(key: &str) -> Vec<Failure> {
     vec![
         (
             Reply::Status {

@@ -157,5 +157,6 @@ pub fn diagnosis_schema() -> Value {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 #[path = "answer_tests.rs"]
 mod tests;

@@ -189,5 +189,6 @@ impl PriceTable {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 #[path = "price_tests.rs"]
 mod tests;

@@ -173,5 +173,6 @@ fn cut(text: &str, max: usize) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 #[path = "prompt_tests.rs"]
 mod tests;
