@@ -127,6 +127,15 @@ define_id!(
     ArtifactId
 );
 
+define_id!(
+    /// One call to a language model (or its answer from the cache).
+    LlmCallId
+);
+define_id!(
+    /// An issue, pull request or branch publishing created on GitHub for an incident.
+    GithubArtifactId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,12 +19,14 @@ pub mod id;
 pub mod incident;
 pub mod ingest;
 pub mod jobs;
+pub mod llm;
 pub mod log_source;
 pub mod metrics;
 pub mod normalize;
 pub mod rate;
 pub mod role;
 pub mod scrub;
+pub mod sealed;
 pub mod workflow;
 
 pub use clock::{Clock, ManualClock, SystemClock};

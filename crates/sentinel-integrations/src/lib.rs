@@ -9,12 +9,16 @@
 //!
 //! [`github`] is the other kind of client: it reads code facts (commits, pull requests) from
 //! GitHub's REST API as a GitHub App, and its errors say when or whether to retry.
+//!
+//! [`llm`] asks language models (OpenAI-compatible or Anthropic) for autopsies, and holds
+//! the autopsy's provider step: cache, budget, call, record, parse.
 
 pub mod channel;
 pub mod email;
 pub mod error;
 pub mod github;
 pub mod http;
+pub mod llm;
 pub mod notification;
 pub mod outcome;
 pub mod pagerduty;

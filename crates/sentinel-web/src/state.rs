@@ -56,6 +56,9 @@ pub struct WebSettings {
     pub github_webhook_secrets: WebhookSecrets,
     /// Where autopsy artifacts are read from; `None` answers 404 for every artifact.
     pub artifacts: Option<sentinel_agents::ArtifactStore>,
+    /// The server's key, sealing organizations' provider API keys at rest. Without it a
+    /// provider key cannot be saved.
+    pub sealing_key: Option<sentinel_core::sealed::SealingKey>,
 }
 
 impl Default for WebSettings {
@@ -66,6 +69,7 @@ impl Default for WebSettings {
             secure_cookies: true,
             github_webhook_secrets: WebhookSecrets::default(),
             artifacts: None,
+            sealing_key: None,
         }
     }
 }

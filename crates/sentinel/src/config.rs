@@ -176,6 +176,9 @@ pub struct ServerConfig {
     pub role: ProcessRole,
     /// How long shutdown waits for requests in flight and running jobs.
     pub shutdown_timeout_secs: u64,
+    /// 32 random bytes, base64 (`openssl rand -base64 32`): seals organizations' model
+    /// provider API keys at rest. Without it no provider key can be saved.
+    pub secret_key: Option<SecretString>,
 }
 
 impl Default for ServerConfig {
@@ -185,6 +188,7 @@ impl Default for ServerConfig {
             public_url: None,
             role: ProcessRole::All,
             shutdown_timeout_secs: 30,
+            secret_key: None,
         }
     }
 }

@@ -71,6 +71,13 @@ pub async fn start(config: Config, clock: SharedClock) -> anyhow::Result<Running
             .saturating_mul(3_600_000),
         secure_cookies: config.auth.secure_cookies,
         github_webhook_secrets: WebhookSecrets::new(config.github.webhook_secrets()),
+        sealing_key: config
+            .server
+            .secret_key
+            .as_ref()
+            .map(sentinel_core::sealed::SealingKey::from_base64)
+            .transpose()
+            .context("server.secret_key")?,
     };
     let app = AppState::new(store.clone(), clock.clone(), settings);
     let role = config.server.role;

@@ -13,6 +13,7 @@ pub mod detections;
 pub mod events;
 pub mod incidents;
 pub mod keys;
+pub mod llm;
 pub mod log_sources;
 pub mod me;
 pub mod monitors;
@@ -56,6 +57,7 @@ pub fn routes() -> Router<AppState> {
         .merge(code_mappings::routes())
         .merge(log_sources::routes())
         .merge(autopsies::routes())
+        .merge(llm::routes())
 }
 
 /// A JSON request body whose rejection is an [`ApiError`] (400 with the usual body).
