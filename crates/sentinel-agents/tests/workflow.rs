@@ -101,8 +101,12 @@ async fn every_step_runs_and_stores_its_outputs(test: TestStore) {
         .as_deref()
         .unwrap()
         .contains("+    if user is None:"));
-    // The verifier behind the trait here checks nothing.
-    assert_eq!((autopsy.patch_applied, autopsy.test_verified), (None, None));
+    // The default verifier checks the patch against the clone; the repository has no test
+    // command, so the test is not run.
+    assert_eq!(
+        (autopsy.patch_applied, autopsy.test_verified),
+        (Some(true), None)
+    );
     assert!(autopsy.analysis_time_ms.is_some());
 
     let artifacts = fx
@@ -179,7 +183,13 @@ async fn a_crashed_step_resumes_where_it_stopped(test: TestStore) {
     })
     .await;
     assert_eq!(crashed.status, RunStatus::Running);
-    // The retry's backoff passes; the queue runs again.
+    // Once the crash is recorded as a retry (its time counted from the clock as it is now),
+    // the retry's backoff passes and the queue runs again.
+    eventually("the retry to be scheduled", Duration::from_secs(30), || {
+        let store = fx.store.clone();
+        async move { (store.job_counts().await.unwrap().retryable > 0).then_some(()) }
+    })
+    .await;
     fx.clock.advance(10_000);
     let done = finished(&fx.store, &fx.org, &incident).await;
     handle.shutdown(Duration::from_secs(5)).await;
