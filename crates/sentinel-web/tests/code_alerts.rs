@@ -596,6 +596,22 @@ async fn review_saturation_fires_over_its_threshold(app: TestApp) {
         &opened_pr(5, B + 10 * HOUR + 30 * 60_000),
     )
     .await;
+    // The delivery is applied before the clock reaches the next reading; otherwise the two
+    // jobs, both due at once, may run side by side (without NOTIFY, SQLite's queue learns of
+    // the delivery only at its next poll).
+    wait_for("the fifth pull request applied", || async {
+        app.store
+            .pull_requests_waiting_for_review(
+                &app.org_id,
+                &repo.id,
+                B + 10 * HOUR + 31 * 60_000,
+                30 * DAY,
+            )
+            .await
+            .unwrap()
+            == 5
+    })
+    .await;
     app.clock.set(B + 11 * HOUR + 10 * 60_000);
     saturation_reads(&app, &repo.id, 1.0).await;
     assert_eq!(kinds_alerted(&app).await, ["review_saturation_high"]);
@@ -650,7 +666,6 @@ mod sqlite {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "on SQLite the 11:10 reading still counts four waiting pull requests after the fifth is in the feed; under investigation"]
     async fn review_saturation_fires_over_its_threshold() {
         let app = super::app(sentinel_store::testing::sqlite().await).await;
         super::review_saturation_fires_over_its_threshold(app).await;
