@@ -7,12 +7,14 @@
 //! types; nothing here knows a URL or a header.
 
 pub mod answer;
+pub mod call;
 pub mod price;
 pub mod prompt;
 pub mod request;
 pub mod usage;
 
 pub use answer::{diagnosis_schema, parse_diagnosis, AnswerError};
+pub use call::LlmCallRecord;
 pub use price::{Cost, ModelPrice, PriceTable};
 pub use prompt::{build_prompt, PromptLimits};
 pub use request::{LlmRequest, ProviderKind};

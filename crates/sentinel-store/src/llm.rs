@@ -11,33 +11,16 @@ use crate::incidents::Page;
 use crate::{Store, StoreResult};
 use sentinel_core::clock::Millis;
 use sentinel_core::id::{IncidentId, LlmCallId, OrgId};
-use sentinel_core::llm::TokenUsage;
+use sentinel_core::llm::{LlmCallRecord, TokenUsage};
 use serde::Serialize;
 
 const CURSOR_TAG: &str = "llm_calls";
 
-/// A call to record.
+/// A call to record: the provider step's record, and the incident it was made for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewLlmCall {
     pub incident_id: Option<IncidentId>,
-    /// The workflow step that made the call (`diagnose`, `fix_retry`, …).
-    pub step: String,
-    pub provider: String,
-    pub model_requested: String,
-    pub model_answered: Option<String>,
-    pub usage: TokenUsage,
-    pub cost_nano_usd: Option<i64>,
-    pub price_table_version: Option<String>,
-    pub latency_ms: i64,
-    pub ttft_ms: Option<i64>,
-    /// `ok` or the failure's class.
-    pub status: String,
-    pub error: Option<String>,
-    pub input_hash: String,
-    pub cache_hit: bool,
-    /// The answer's text, kept for the cache (successful calls only).
-    pub response: Option<String>,
-    pub created_at: Millis,
+    pub call: LlmCallRecord,
 }
 
 /// A recorded call, as listed (without the answer's text).
@@ -146,6 +129,8 @@ const COLUMNS: &str = "id, incident_id, step, provider, model_requested, model_a
 impl Store {
     /// Records one call.
     pub async fn record_llm_call(&self, org: &OrgId, call: &NewLlmCall) -> StoreResult<LlmCallId> {
+        let incident_id = call.incident_id.as_ref();
+        let call = &call.call;
         let id = LlmCallId::generate();
         let u = &call.usage;
         write!(self, |pool| {
@@ -156,9 +141,9 @@ impl Store {
             .bind(org.as_str())
             .bind(call.response.as_deref())
             .bind(id.as_str())
-            .bind(call.incident_id.as_ref().map(IncidentId::as_str))
+            .bind(incident_id.map(IncidentId::as_str))
             .bind(&call.step)
-            .bind(&call.provider)
+            .bind(call.provider.as_str())
             .bind(&call.model_requested)
             .bind(call.model_answered.as_deref())
             .bind(column(u.input_uncached))

@@ -7,7 +7,7 @@
 mod incidents_support;
 
 use incidents_support::{error_event, org_with_service, write, T0};
-use sentinel_core::llm::TokenUsage;
+use sentinel_core::llm::{LlmCallRecord, ProviderKind, TokenUsage};
 use sentinel_store::code::ListError;
 use sentinel_store::github_artifacts::{GithubArtifactKind, NewGithubArtifact};
 use sentinel_store::llm::settings::ProviderSettings;
@@ -17,27 +17,29 @@ use sentinel_store::{Store, StoreError};
 fn call(hash: &str, at: i64, status: &str) -> NewLlmCall {
     NewLlmCall {
         incident_id: None,
-        step: "diagnose".into(),
-        provider: "openai".into(),
-        model_requested: "gpt-4o".into(),
-        model_answered: Some("gpt-4o-2024-08-06".into()),
-        usage: TokenUsage {
-            input_uncached: 86,
-            cache_read: 1920,
-            cache_write: 0,
-            output: 300,
-            reasoning: 12,
+        call: LlmCallRecord {
+            step: "diagnose".into(),
+            provider: ProviderKind::Openai,
+            model_requested: "gpt-4o".into(),
+            model_answered: Some("gpt-4o-2024-08-06".into()),
+            usage: TokenUsage {
+                input_uncached: 86,
+                cache_read: 1920,
+                cache_write: 0,
+                output: 300,
+                reasoning: 12,
+            },
+            cost_nano_usd: Some(5_615_000),
+            price_table_version: Some("builtin-2025-06".into()),
+            latency_ms: 850,
+            ttft_ms: None,
+            status: status.into(),
+            error: (status != "ok").then(|| "provider server error 500".into()),
+            input_hash: hash.into(),
+            cache_hit: false,
+            response: (status == "ok").then(|| format!("{{\"answer\": \"{hash}\"}}")),
+            created_at: at,
         },
-        cost_nano_usd: Some(5_615_000),
-        price_table_version: Some("builtin-2025-06".into()),
-        latency_ms: 850,
-        ttft_ms: None,
-        status: status.into(),
-        error: (status != "ok").then(|| "provider server error 500".into()),
-        input_hash: hash.into(),
-        cache_hit: false,
-        response: (status == "ok").then(|| format!("{{\"answer\": \"{hash}\"}}")),
-        created_at: at,
     }
 }
 
@@ -148,7 +150,7 @@ async fn spend_sums_tokens_and_money_within_the_period(store: Store) {
         .await
         .unwrap();
     let mut unpriced = call("c", T0 + 20, "ok");
-    unpriced.cost_nano_usd = None;
+    unpriced.call.cost_nano_usd = None;
     store.record_llm_call(&org, &unpriced).await.unwrap();
     store
         .record_llm_call(&org, &call("d", T0 + 100, "ok"))

@@ -8,7 +8,7 @@ mod api_incidents_support;
 use api_incidents_support::*;
 use axum::http::StatusCode;
 use secrecy::ExposeSecret;
-use sentinel_core::llm::TokenUsage;
+use sentinel_core::llm::{LlmCallRecord, ProviderKind, TokenUsage};
 use sentinel_core::role::Role;
 use sentinel_core::sealed::SealingKey;
 use sentinel_store::llm::NewLlmCall;
@@ -33,27 +33,29 @@ async fn app(store: Store) -> App {
 fn call(at: i64) -> NewLlmCall {
     NewLlmCall {
         incident_id: None,
-        step: "diagnose".into(),
-        provider: "anthropic".into(),
-        model_requested: "claude-sonnet-4".into(),
-        model_answered: Some("claude-sonnet-4-20250514".into()),
-        usage: TokenUsage {
-            input_uncached: 21,
-            cache_read: 188_086,
-            cache_write: 0,
-            output: 393,
-            reasoning: 0,
+        call: LlmCallRecord {
+            step: "diagnose".into(),
+            provider: ProviderKind::Anthropic,
+            model_requested: "claude-sonnet-4".into(),
+            model_answered: Some("claude-sonnet-4-20250514".into()),
+            usage: TokenUsage {
+                input_uncached: 21,
+                cache_read: 188_086,
+                cache_write: 0,
+                output: 393,
+                reasoning: 0,
+            },
+            cost_nano_usd: Some(62_383_800),
+            price_table_version: Some("builtin-2025-06".into()),
+            latency_ms: 1200,
+            ttft_ms: None,
+            status: "ok".into(),
+            error: None,
+            input_hash: "ab".repeat(32),
+            cache_hit: false,
+            response: Some("{}".into()),
+            created_at: at,
         },
-        cost_nano_usd: Some(62_383_800),
-        price_table_version: Some("builtin-2025-06".into()),
-        latency_ms: 1200,
-        ttft_ms: None,
-        status: "ok".into(),
-        error: None,
-        input_hash: "ab".repeat(32),
-        cache_hit: false,
-        response: Some("{}".into()),
-        created_at: at,
     }
 }
 

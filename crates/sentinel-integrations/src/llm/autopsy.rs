@@ -12,6 +12,7 @@ use std::future::Future;
 use chrono::{Datelike, TimeZone, Utc};
 use sentinel_core::autopsy::{AutopsyInput, Diagnosis};
 use sentinel_core::clock::Millis;
+pub use sentinel_core::llm::LlmCallRecord;
 use sentinel_core::llm::{
     build_prompt, parse_diagnosis, AnswerError, Cost, LlmRequest, PriceTable, PromptLimits,
     ProviderKind, TokenUsage,
@@ -20,27 +21,6 @@ use sentinel_core::scrub::Scrubber;
 
 use super::{LlmClient, LlmError};
 use crate::http::HttpTransport;
-
-/// One row for `llm_calls`, as this step knows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LlmCallRecord {
-    pub step: String,
-    pub provider: ProviderKind,
-    pub model_requested: String,
-    pub model_answered: Option<String>,
-    pub usage: TokenUsage,
-    pub cost_nano_usd: Option<i64>,
-    pub price_table_version: Option<String>,
-    pub latency_ms: i64,
-    pub ttft_ms: Option<i64>,
-    /// `ok`, `budget_exhausted`, `invalid_answer` or the provider error's class.
-    pub status: String,
-    pub error: Option<String>,
-    pub input_hash: String,
-    pub cache_hit: bool,
-    pub response: Option<String>,
-    pub created_at: Millis,
-}
 
 /// An earlier answer to the same request.
 #[derive(Debug, Clone, PartialEq, Eq)]
