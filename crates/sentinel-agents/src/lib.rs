@@ -18,6 +18,7 @@
 mod artifacts;
 mod input;
 mod locate;
+mod model;
 pub mod provider;
 mod steps;
 mod suspect;
@@ -26,6 +27,7 @@ mod workflow;
 
 pub use artifacts::{ArtifactError, ArtifactStore, ArtifactStoreConfig, S3Config, StoredBytes};
 pub use locate::{locate, revision_for, FrameRef, Located, NotLocated};
+pub use model::{ModelSetup, DEFAULT_CACHE_TTL_MS};
 pub use provider::{AutopsyProvider, HeuristicProvider, ProviderError, Providers};
 pub use suspect::{find_suspect, SuspectOutcome};
 pub use verify::{GitVerifier, NotRun, Verifier, VerifyRequest};
@@ -76,6 +78,9 @@ pub struct AutopsyDeps {
     /// Reads a suspect commit that was never attributed, to attribute it on the spot.
     pub reader: CommitReader,
     pub providers: Providers,
+    /// Calls each organization's configured model; `None` leaves every autopsy to
+    /// `providers` (the heuristic by default).
+    pub models: Option<ModelSetup>,
     pub verifier: Arc<dyn Verifier>,
     pub artifacts: ArtifactStore,
     /// A step still running after this is stopped and recorded as `timeout`.
@@ -91,6 +96,7 @@ impl AutopsyDeps {
         Self {
             reader,
             providers: Providers::default(),
+            models: None,
             verifier: Arc::new(GitVerifier::default()),
             artifacts,
             step_timeout: Duration::from_secs(120),

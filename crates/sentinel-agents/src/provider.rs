@@ -72,6 +72,12 @@ impl Providers {
         self
     }
 
+    /// The provider set for `org` with [`Providers::with_org`], if any: it answers before
+    /// the organization's stored model settings.
+    pub fn configured_for(&self, org: &OrgId) -> Option<Arc<dyn AutopsyProvider>> {
+        self.by_org.get(org).cloned()
+    }
+
     pub fn for_org(&self, org: &OrgId) -> Arc<dyn AutopsyProvider> {
         self.by_org
             .get(org)

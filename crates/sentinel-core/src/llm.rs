@@ -16,6 +16,6 @@ pub mod usage;
 pub use answer::{diagnosis_schema, parse_diagnosis, AnswerError};
 pub use call::LlmCallRecord;
 pub use price::{Cost, ModelPrice, PriceTable};
-pub use prompt::{build_prompt, PromptLimits};
+pub use prompt::{build_patch_retry_prompt, build_prompt, PromptLimits, RejectedPatch};
 pub use request::{LlmRequest, ProviderKind};
 pub use usage::TokenUsage;

@@ -102,6 +102,7 @@ pub async fn start(config: Config, clock: SharedClock) -> anyhow::Result<Running
                 github: github_client(&config, clock.clone())?,
             },
             artifacts,
+            sealing_key: app.settings.sealing_key.clone(),
         };
         Some(Worker::start(
             store.clone(),

@@ -65,6 +65,34 @@ pub struct WorkerSettings {
     pub commits: sentinel_jobs::code::CommitReader,
     /// Where the autopsy stores its outputs.
     pub artifacts: sentinel_agents::ArtifactStore,
+    /// Opens the organizations' stored model API keys; without it only the heuristic
+    /// answers autopsies.
+    pub sealing_key: Option<sentinel_core::sealed::SealingKey>,
+}
+
+/// A model takes far longer to answer than a webhook receiver: the request may run for
+/// most of the autopsy step's two minutes.
+const MODEL_HTTP: sentinel_integrations::HttpOptions = sentinel_integrations::HttpOptions {
+    connect_timeout: Duration::from_secs(10),
+    request_timeout: Duration::from_secs(90),
+};
+
+/// The autopsy's dependencies: the organizations' configured models over their own HTTP
+/// client, the heuristic for the rest.
+fn autopsy_deps(settings: &WorkerSettings, clock: SharedClock) -> sentinel_agents::AutopsyDeps {
+    let mut deps =
+        sentinel_agents::AutopsyDeps::new(settings.commits.clone(), settings.artifacts.clone());
+    match sentinel_integrations::HttpTransport::new(&MODEL_HTTP, clock) {
+        Ok(transport) => {
+            deps.models = Some(sentinel_agents::ModelSetup::new(
+                settings.sealing_key.clone(),
+                transport,
+                Arc::new(sentinel_core::scrub::Scrubber::default()),
+            ));
+        }
+        Err(err) => tracing::error!(error = %err, "configured models cannot be called"),
+    }
+    deps
 }
 
 impl Worker {
@@ -78,10 +106,7 @@ impl Worker {
     ) -> Self {
         let mut runtime = JobRuntime::new(store.clone(), clock.clone(), RuntimeConfig::default());
         register_job_kinds(&mut runtime, &store, settings.retention);
-        sentinel_agents::register(
-            &mut runtime,
-            sentinel_agents::AutopsyDeps::new(settings.commits.clone(), settings.artifacts.clone()),
-        );
+        sentinel_agents::register(&mut runtime, autopsy_deps(&settings, clock.clone()));
         sentinel_jobs::code::register(
             &mut runtime,
             sentinel_jobs::code::CodeDeps {

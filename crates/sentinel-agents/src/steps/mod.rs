@@ -3,6 +3,7 @@
 //! [`StepOutcome::Failed`] with the reason and what it found anyway. A `JobError` is for
 //! the database or the artifact store being unavailable: the job retries the step.
 
+mod ask;
 mod diagnose;
 mod publish;
 mod tracing_step;

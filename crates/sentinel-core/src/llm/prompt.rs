@@ -134,6 +134,56 @@ pub fn build_prompt(
     (SYSTEM_PROMPT.to_owned(), user)
 }
 
+/// A patch the model wrote that `git apply --check` refused, and what git said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedPatch {
+    pub patch: String,
+    pub apply_error: String,
+}
+
+/// The follow-up asked once when the model's patch did not apply: the same incident, then
+/// the refused patch and git's complaint, asking for the whole answer again. Both the patch
+/// and the complaint are cut to the diff bound and scrubbed with the rest.
+pub fn build_patch_retry_prompt(
+    input: &AutopsyInput,
+    rejected: &RejectedPatch,
+    scrubber: &Scrubber,
+    limits: &PromptLimits,
+) -> (String, String) {
+    let (system, incident) = build_prompt(input, scrubber, limits);
+    let mut retry = String::new();
+    let _ = writeln!(
+        retry,
+        "\nYour previous patch_diff does not apply to the release with `git apply --check`."
+    );
+    let _ = writeln!(
+        retry,
+        "Patch:\n{}",
+        cut(
+            &rejected.patch,
+            (limits.max_diff_bytes / 2).min(limits.max_total_bytes / 3)
+        )
+    );
+    let _ = writeln!(
+        retry,
+        "git said:\n{}",
+        cut(
+            &rejected.apply_error,
+            (limits.max_total_bytes / 8).min(2_000)
+        )
+    );
+    let _ = writeln!(
+        retry,
+        "Answer again with the whole JSON object; make patch_diff a unified diff whose \
+         context lines match the code shown above exactly."
+    );
+    scrubber.text(&mut retry);
+    // The follow-up is what matters most, so the incident gives way to it.
+    let room = limits.max_total_bytes.saturating_sub(retry.len());
+    let user = format!("{}{retry}", cut(&incident, room));
+    (system, cut(&user, limits.max_total_bytes))
+}
+
 fn write_frame(out: &mut String, frame: &TracedFrame, limits: &PromptLimits) {
     let path = frame.repo_path.as_deref().unwrap_or(&frame.frame_path);
     let line = frame.line.map(|l| format!(":{l}")).unwrap_or_default();

@@ -104,3 +104,40 @@ fn cutting_respects_character_boundaries() {
     assert!(out.len() <= 51);
     assert!(out.ends_with(TRUNCATED));
 }
+
+#[test]
+fn the_patch_retry_prompt_carries_the_refused_patch_and_gits_complaint_within_bounds() {
+    let rejected = RejectedPatch {
+        patch: format!(
+            "--- a/app/users.py\n+++ b/app/users.py\n@@ -9,1 +9,1 @@\n-x\n+token = 'sk-abcdefghijklmnopqrstuvwxyz0123'\n{}",
+            "+y\n".repeat(10_000)
+        ),
+        apply_error: "error: patch failed: app/users.py:9\nerror: app/users.py: patch does not apply".into(),
+    };
+    let limits = PromptLimits::default();
+    let (system, user) =
+        build_patch_retry_prompt(&input(), &rejected, &Scrubber::default(), &limits);
+    assert_eq!(system, SYSTEM_PROMPT);
+    assert!(
+        user.contains("Exception: KeyError: 'email'"),
+        "the incident is asked about again"
+    );
+    assert!(user.contains("@@ -9,1 +9,1 @@"));
+    assert!(user.contains("patch does not apply"));
+    assert!(user.contains("Answer again with the whole JSON object"));
+    assert!(
+        !user.contains("sk-abcdefghijklmnopqrstuvwxyz0123"),
+        "the patch is scrubbed too"
+    );
+    assert!(user.len() <= limits.max_total_bytes, "{}", user.len());
+    let tight = PromptLimits {
+        max_total_bytes: 3_000,
+        ..limits
+    };
+    let (_, user) = build_patch_retry_prompt(&input(), &rejected, &Scrubber::default(), &tight);
+    assert!(user.len() <= 3_000, "{}", user.len());
+    assert!(
+        user.contains("git said:"),
+        "the complaint survives a tight bound"
+    );
+}

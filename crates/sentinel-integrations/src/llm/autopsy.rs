@@ -14,8 +14,8 @@ use sentinel_core::autopsy::{AutopsyInput, Diagnosis};
 use sentinel_core::clock::Millis;
 pub use sentinel_core::llm::LlmCallRecord;
 use sentinel_core::llm::{
-    build_prompt, parse_diagnosis, AnswerError, Cost, LlmRequest, PriceTable, PromptLimits,
-    ProviderKind, TokenUsage,
+    build_patch_retry_prompt, build_prompt, parse_diagnosis, AnswerError, Cost, LlmRequest,
+    PriceTable, PromptLimits, ProviderKind, RejectedPatch, TokenUsage,
 };
 use sentinel_core::scrub::Scrubber;
 
@@ -151,8 +151,29 @@ impl AutopsyProvider<'_> {
         input: &AutopsyInput,
         ledger: &L,
     ) -> Result<ProviderDiagnosis, AutopsyCallError> {
-        let clock = self.transport.clock();
         let (system, user) = build_prompt(input, self.scrubber, &self.limits);
+        self.answer(system, user, ledger).await
+    }
+
+    /// Asks once more after the model's patch was refused by `git apply --check`, with the
+    /// patch and git's complaint; cached, budgeted and recorded like the first call.
+    pub async fn repair_patch<L: LlmLedger>(
+        &self,
+        input: &AutopsyInput,
+        rejected: &RejectedPatch,
+        ledger: &L,
+    ) -> Result<ProviderDiagnosis, AutopsyCallError> {
+        let (system, user) = build_patch_retry_prompt(input, rejected, self.scrubber, &self.limits);
+        self.answer(system, user, ledger).await
+    }
+
+    async fn answer<L: LlmLedger>(
+        &self,
+        system: String,
+        user: String,
+        ledger: &L,
+    ) -> Result<ProviderDiagnosis, AutopsyCallError> {
+        let clock = self.transport.clock();
         let request = LlmRequest {
             provider: self.provider,
             model: self.model.to_owned(),

@@ -1,0 +1,392 @@
+//! Autopsies by an organization's configured model, over the job runtime on both backends,
+//! against the OpenAI-compatible stand-in (which checks every request's shape): the model's
+//! answer becomes the autopsy and each call an `llm_calls` row; a model that fails (429,
+//! 500, a refused key, a timeout) leaves the heuristic to answer and the reason on the step;
+//! a patch git refuses is sent back once with git's complaint, then recorded as
+//! `patch_failed`. The key appears in no log line, step metadata or call row.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+#[path = "../../sentinel-integrations/tests/delivery/http_server.rs"]
+#[allow(dead_code)]
+mod http_server;
+#[path = "../../sentinel-integrations/tests/llm/shapes.rs"]
+#[allow(dead_code)]
+mod shapes;
+
+use http_server::{Reply, ScriptedServer};
+use secrecy::SecretString;
+use sentinel_agents::{start_workflow, ModelSetup};
+use sentinel_core::id::{IncidentId, OrgId};
+use sentinel_core::scrub::Scrubber;
+use sentinel_core::sealed::SealingKey;
+use sentinel_core::workflow::{WorkflowStatus, WorkflowStep};
+use sentinel_integrations::{HttpOptions, HttpTransport};
+use sentinel_store::autopsy::Workflow;
+use sentinel_store::llm::settings::ProviderSettings;
+use sentinel_store::llm::LlmCall;
+use sentinel_store::testing::TestStore;
+use sentinel_store::Store;
+use serde_json::{json, Value};
+use shapes::{check_openai, openai_completion, OPENAI_KEY};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+use support::{eventually, runtime, Fixture, NOW};
+
+const FRAME: &str = "/srv/shop/app/users.py";
+const ANSWERED_MODEL: &str = "gpt-4o-2024-08-06";
+
+/// Everything any test of this binary logged, at every level, from every thread.
+fn logs() -> &'static Arc<Mutex<Vec<u8>>> {
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        let writer = LogWriter(buffer.clone());
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).unwrap();
+        buffer
+    })
+}
+
+#[derive(Clone)]
+struct LogWriter(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A patch for `app/users.py` whose context matches the clone (`good`) or does not.
+fn patch(good: bool) -> String {
+    let context = if good {
+        "     # look the user up\n     return user.name.title()\n"
+    } else {
+        "     # find the user\n     return user.full_name\n"
+    };
+    format!(
+        "--- a/app/users.py\n+++ b/app/users.py\n@@ -1,4 +1,6 @@\n def display_name(users, user_id):\n     user = users.get(user_id)\n+    if user is None:\n+        return ''\n{context}"
+    )
+}
+
+/// The model's answer as the system prompt asks for it.
+fn answer(patch: &str) -> String {
+    json!({
+        "category": "null_access", "disposition": "identified",
+        "root_cause": "users.get returns None for an unknown id; app/users.py:4 reads user.name",
+        "culprit": {"path": "app/users.py", "line": 4}, "confidence": 0.8,
+        "test_case": {"framework": "pytest", "path": "tests/test_unknown_user.py",
+            "content": "from app.users import display_name\n\ndef test_unknown_user():\n    assert display_name({}, 1) == ''\n"},
+        "patch_diff": patch,
+        "ai_fix_prompt": "Guard user in app/users.py:4", "manual_steps": ["Check the ids the caller sends"]
+    })
+    .to_string()
+}
+
+/// A Chat Completions answer whose message is `content`, with the documented usage block.
+fn completion(content: &str) -> Reply {
+    let mut body: Value =
+        serde_json::from_str(&openai_completion(ANSWERED_MODEL, 2006, 300, 1920)).unwrap();
+    body["choices"][0]["message"]["content"] = Value::String(content.to_owned());
+    Reply::status(200, &body.to_string())
+}
+
+struct Rig {
+    fx: Fixture,
+    server: ScriptedServer,
+    incident: IncidentId,
+}
+
+async fn run_autopsy(test: &TestStore, script: Vec<Reply>) -> Rig {
+    logs();
+    let fx = Fixture::new(test, true, false).await;
+    let server = ScriptedServer::start(check_openai, script).await;
+    let key = SealingKey::from_bytes(&[7; 32]).unwrap();
+    let settings = ProviderSettings {
+        provider: "openai".into(),
+        base_url: server.url("/v1"),
+        model: "gpt-4o".into(),
+        api_key_sealed: Some(key.seal(fx.org.as_str(), &SecretString::from(OPENAI_KEY))),
+        max_output_tokens: 2000,
+        monthly_token_budget: None,
+        monthly_cost_budget_nano_usd: None,
+        prices: None,
+        updated_at: NOW,
+    };
+    fx.store
+        .put_provider_settings(&fx.org, &settings, false)
+        .await
+        .unwrap();
+    let options = HttpOptions {
+        connect_timeout: Duration::from_secs(2),
+        request_timeout: Duration::from_secs(2),
+    };
+    let transport = HttpTransport::new(&options, fx.shared.clone()).unwrap();
+    let mut deps = fx.deps();
+    deps.models = Some(ModelSetup::new(
+        Some(key),
+        transport,
+        Arc::new(Scrubber::default()),
+    ));
+    let incident = fx.incident("fp-model", FRAME, 4).await;
+    let handle = runtime(&fx.store, fx.shared.clone(), deps, "w1");
+    start_workflow(&fx.store, &fx.org, &incident, NOW)
+        .await
+        .unwrap();
+    finished(&fx.store, &fx.org, &incident).await;
+    handle.shutdown(Duration::from_secs(5)).await;
+    Rig {
+        fx,
+        server,
+        incident,
+    }
+}
+
+async fn finished(store: &Store, org: &OrgId, incident: &IncidentId) -> Workflow {
+    eventually("the workflow to finish", Duration::from_secs(30), || {
+        let (store, org, incident) = (store.clone(), org.clone(), incident.clone());
+        async move {
+            store
+                .latest_workflow(&org, &incident)
+                .await
+                .unwrap()
+                .filter(|w| w.status.is_terminal())
+        }
+    })
+    .await
+}
+
+impl Rig {
+    async fn metadata(&self, step: WorkflowStep) -> Value {
+        let workflow = self
+            .fx
+            .store
+            .latest_workflow(&self.fx.org, &self.incident)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(workflow.status, WorkflowStatus::Completed, "{workflow:?}");
+        self.fx
+            .store
+            .get_agent_run(&self.fx.org, &workflow.id, step)
+            .await
+            .unwrap()
+            .unwrap()
+            .metadata
+    }
+
+    /// The organization's calls, oldest first.
+    async fn calls(&self) -> Vec<LlmCall> {
+        let mut calls = self
+            .fx
+            .store
+            .list_llm_calls(&self.fx.org, None, 100)
+            .await
+            .unwrap()
+            .items;
+        calls.reverse();
+        calls
+    }
+
+    /// Neither the step metadata, the call rows nor any log line holds the key.
+    async fn assert_key_never_shown(&self) {
+        let mut shown = String::new();
+        for step in WorkflowStep::ALL {
+            shown.push_str(&self.metadata(step).await.to_string());
+        }
+        shown.push_str(&format!("{:?}", self.calls().await));
+        let logged = String::from_utf8(logs().lock().unwrap().clone()).unwrap();
+        let start = &OPENAI_KEY[..12];
+        assert!(
+            !shown.contains(start),
+            "the key in metadata or calls: {shown}"
+        );
+        assert!(!logged.contains(start), "the key in the logs");
+    }
+}
+
+async fn the_configured_model_writes_the_autopsy_and_its_call_is_recorded(test: TestStore) {
+    let rig = run_autopsy(&test, vec![completion(&answer(&patch(true)))]).await;
+    rig.server.assert_shapes_valid();
+    let requests = rig.server.requests();
+    assert_eq!(requests.len(), 1);
+    let sent = requests[0].json();
+    assert_eq!(sent["model"], "gpt-4o");
+    let prompt = sent["messages"].to_string();
+    assert!(prompt.contains("app/users.py:4"), "{prompt}");
+    assert!(
+        prompt.contains("return user.name.title()"),
+        "the snapshot is in the prompt"
+    );
+
+    let autopsy = rig
+        .fx
+        .store
+        .get_autopsy(&rig.fx.org, &rig.incident)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(autopsy.model_used, ANSWERED_MODEL);
+    assert_eq!(autopsy.category, "null_access");
+    assert_eq!(
+        autopsy.test_path.as_deref(),
+        Some("tests/test_unknown_user.py")
+    );
+    assert_eq!(autopsy.patch_applied, Some(true));
+    let root_cause = rig.metadata(WorkflowStep::RootCause).await;
+    assert_eq!(root_cause["by_model"], true);
+    assert_eq!(root_cause["fallback"], Value::Null);
+    let fix = rig.metadata(WorkflowStep::Fix).await;
+    assert_eq!(fix["patch_status"], "applied");
+    assert_eq!(fix["retry"], Value::Null, "an applied patch is not retried");
+
+    let calls = rig.calls().await;
+    assert_eq!(calls.len(), 1, "{calls:#?}");
+    let call = &calls[0];
+    assert_eq!(call.incident_id.as_ref(), Some(&rig.incident));
+    assert_eq!(
+        (call.step.as_str(), call.status.as_str()),
+        ("root_cause", "ok")
+    );
+    assert_eq!(call.model_answered.as_deref(), Some(ANSWERED_MODEL));
+    assert_eq!(
+        (call.usage.input_uncached, call.usage.cache_read),
+        (86, 1920)
+    );
+    assert_eq!(call.cost_nano_usd, Some(5_615_000));
+    assert!(!call.cache_hit);
+    rig.assert_key_never_shown().await;
+}
+
+/// Each failure the stand-in can give, and the call status it is recorded with.
+fn failures() -> Vec<(Reply, &'static str)> {
+    vec![
+        (
+            Reply::Status {
+                status: 429,
+                headers: vec![("retry-after", "20".into())],
+                body: shapes::RATE_LIMIT_BODY.into(),
+            },
+            "rate_limited",
+        ),
+        (Reply::status(500, "upstream exploded"), "server_error"),
+        (
+            Reply::status(401, &shapes::bad_key_body(OPENAI_KEY)),
+            "rejected",
+        ),
+        (Reply::status(200, "{\"choices\": ["), "malformed"),
+        (Reply::Hang, "timeout"),
+    ]
+}
+
+async fn a_failing_model_leaves_the_heuristic_to_answer_and_says_why(test: TestStore) {
+    for (reply, status) in failures() {
+        let rig = run_autopsy(&test, vec![reply]).await;
+        rig.server.assert_shapes_valid();
+        let autopsy = rig
+            .fx
+            .store
+            .get_autopsy(&rig.fx.org, &rig.incident)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(autopsy.model_used, "heuristic", "after {status}");
+        let root_cause = rig.metadata(WorkflowStep::RootCause).await;
+        assert_eq!(root_cause["by_model"], false);
+        let reason = root_cause["fallback"].as_str().unwrap_or_default();
+        assert!(
+            !reason.is_empty(),
+            "no fallback reason after {status}: {root_cause}"
+        );
+        let calls = rig.calls().await;
+        assert_eq!(
+            calls.iter().map(|c| c.status.as_str()).collect::<Vec<_>>(),
+            [status]
+        );
+        rig.assert_key_never_shown().await;
+    }
+}
+
+async fn a_refused_patch_is_sent_back_once_then_recorded_as_patch_failed(test: TestStore) {
+    // Refused, then a patch that applies.
+    let rig = run_autopsy(
+        &test,
+        vec![
+            completion(&answer(&patch(false))),
+            completion(&answer(&patch(true))),
+        ],
+    )
+    .await;
+    rig.server.assert_shapes_valid();
+    let requests = rig.server.requests();
+    assert_eq!(requests.len(), 2);
+    let retry_prompt = requests[1].json()["messages"].to_string();
+    assert!(retry_prompt.contains("does not apply"), "{retry_prompt}");
+    assert!(
+        retry_prompt.contains("return user.full_name"),
+        "the refused patch is shown"
+    );
+    let fix = rig.metadata(WorkflowStep::Fix).await;
+    assert_eq!(fix["patch_status"], "applied", "{fix}");
+    assert_eq!(fix["retry"]["asked"], true);
+    assert!(
+        fix["retry"]["first_apply_error"].as_str().is_some(),
+        "{fix}"
+    );
+    let autopsy = rig
+        .fx
+        .store
+        .get_autopsy(&rig.fx.org, &rig.incident)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(autopsy.patch_applied, Some(true));
+    assert!(autopsy
+        .patch_diff
+        .unwrap()
+        .contains("return user.name.title()"));
+    let steps: Vec<String> = rig.calls().await.into_iter().map(|c| c.step).collect();
+    assert_eq!(steps, ["root_cause", "fix"]);
+
+    // Refused twice: asked once more only, then recorded as failed.
+    let rig = run_autopsy(
+        &test,
+        vec![
+            completion(&answer(&patch(false))),
+            completion(&answer(&patch(false).replace("full_name", "nick"))),
+            completion(&answer(&patch(true))),
+        ],
+    )
+    .await;
+    assert_eq!(
+        rig.server.requests().len(),
+        2,
+        "the patch is retried once only"
+    );
+    let fix = rig.metadata(WorkflowStep::Fix).await;
+    assert_eq!(fix["patch_status"], "patch_failed", "{fix}");
+    assert!(fix["apply_error"].as_str().is_some(), "{fix}");
+    let autopsy = rig
+        .fx
+        .store
+        .get_autopsy(&rig.fx.org, &rig.incident)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(autopsy.patch_applied, Some(false));
+    rig.assert_key_never_shown().await;
+}
+
+workflow_tests!(
+    the_configured_model_writes_the_autopsy_and_its_call_is_recorded,
+    a_failing_model_leaves_the_heuristic_to_answer_and_says_why,
+    a_refused_patch_is_sent_back_once_then_recorded_as_patch_failed,
+);
