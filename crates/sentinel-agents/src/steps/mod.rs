@@ -4,6 +4,7 @@
 //! the database or the artifact store being unavailable: the job retries the step.
 
 mod diagnose;
+mod github;
 mod publish;
 mod tracing_step;
 mod triage;
