@@ -8,7 +8,7 @@
 
 mod model;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -23,7 +23,7 @@ use ring::signature::{UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
 use serde_json::{json, Value};
 
 use model::Repo;
-pub use model::{IssueState, PullState};
+pub use model::{BranchSnapshot, IssueState, PullState};
 
 /// The App the stand-in knows, and the key its JWTs are signed with.
 pub const APP_ID: u64 = 123_456;
@@ -113,7 +113,7 @@ impl GithubStandIn {
     }
 
     /// The files of the commit `branch` points at, and that commit's parents.
-    pub fn branch(&self, branch: &str) -> Option<(BTreeMap<String, Vec<u8>>, Vec<String>)> {
+    pub fn branch(&self, branch: &str) -> Option<BranchSnapshot> {
         lock(&self.shared.repo).branch(branch)
     }
 

@@ -36,6 +36,9 @@ pub struct IssueState {
 
 type Tree = BTreeMap<String, String>;
 
+/// A branch's commit: its files (path → bytes) and its parents.
+pub type BranchSnapshot = (BTreeMap<String, Vec<u8>>, Vec<String>);
+
 pub(super) struct Repo {
     next_id: u64,
     blobs: BTreeMap<String, Vec<u8>>,
@@ -132,7 +135,7 @@ impl Repo {
         self.commits.insert(sha.to_owned(), (tree_sha, Vec::new()));
     }
 
-    pub fn branch(&self, name: &str) -> Option<(BTreeMap<String, Vec<u8>>, Vec<String>)> {
+    pub fn branch(&self, name: &str) -> Option<BranchSnapshot> {
         let commit = self.branches.get(name)?;
         let (tree, parents) = self.commits.get(commit)?;
         let files = self.trees.get(tree)?.iter().map(|(path, blob)| {
