@@ -23,6 +23,7 @@ pub mod llm;
 pub mod log_source;
 pub mod metrics;
 pub mod normalize;
+pub mod publish;
 pub mod rate;
 pub mod role;
 pub mod scrub;

@@ -30,4 +30,4 @@ pub use range::CommitRange;
 pub use remote::full_name_from_url;
 pub use repo::{CommitSummary, LogOptions, Repo};
 pub use stream::CommitStream;
-pub use verify::{RunOutcome, TestCommand, Worktree};
+pub use verify::{PatchedFile, RunOutcome, TestCommand, Worktree};

@@ -2,9 +2,11 @@
 //! (`git apply --check` against a temporary index, no checkout), and does the regression
 //! test fail before the patch and pass after it (in a throwaway work tree at the release).
 
+mod patched;
 mod run;
 mod worktree;
 
+pub use patched::PatchedFile;
 pub use run::{RunOutcome, TestCommand};
 pub use worktree::Worktree;
 

@@ -8,7 +8,8 @@ mod incidents_support;
 
 use incidents_support::{error_event, org_with_service, write, T0};
 use sentinel_core::llm::{LlmCallRecord, ProviderKind, TokenUsage};
-use sentinel_store::code::ListError;
+use sentinel_core::publish::PublishMode;
+use sentinel_store::code::{ListError, NewRepository, RepositoryPatch};
 use sentinel_store::github_artifacts::{GithubArtifactKind, NewGithubArtifact};
 use sentinel_store::llm::settings::ProviderSettings;
 use sentinel_store::llm::NewLlmCall;
@@ -275,7 +276,61 @@ async fn one_github_artifact_per_incident_and_kind(store: Store) {
     ));
 }
 
+async fn a_repository_publishes_nothing_until_told(store: Store) {
+    let (org, _) = org_with_service(&store).await;
+    let (other, _) = org_with_service(&store).await;
+    let repository = store
+        .create_repository(
+            &org,
+            &NewRepository {
+                full_name: "acme/shop".into(),
+                default_branch: "main".into(),
+                ..NewRepository::default()
+            },
+            T0,
+        )
+        .await
+        .unwrap();
+    assert_eq!(repository.publish_mode, PublishMode::Off);
+
+    let changed = store
+        .set_repository_publish_mode(&org, &repository.id, PublishMode::DraftPr, T0 + 1)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(changed.publish_mode, PublishMode::DraftPr);
+    assert_eq!(changed.updated_at, T0 + 1);
+    let read = store
+        .get_repository(&org, &repository.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(read.publish_mode, PublishMode::DraftPr);
+    // Other changes leave it as it is.
+    let renamed = store
+        .update_repository(
+            &org,
+            &repository.id,
+            &RepositoryPatch {
+                full_name: Some("acme/shop2".into()),
+                ..RepositoryPatch::default()
+            },
+            T0 + 2,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(renamed.publish_mode, PublishMode::DraftPr);
+    // Another organization cannot change it.
+    assert!(store
+        .set_repository_publish_mode(&other, &repository.id, PublishMode::Off, T0 + 3)
+        .await
+        .unwrap()
+        .is_none());
+}
+
 sentinel_store::store_tests!(
+    a_repository_publishes_nothing_until_told,
     llm_calls_are_recorded_paged_and_org_scoped,
     the_cache_finds_the_latest_successful_answer_of_the_same_org,
     spend_sums_tokens_and_money_within_the_period,

@@ -5,6 +5,7 @@
 
 mod ask;
 mod diagnose;
+mod github;
 mod publish;
 mod tracing_step;
 mod triage;

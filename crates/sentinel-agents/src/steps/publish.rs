@@ -1,5 +1,5 @@
-//! Publish: the pull request's body, stored as an artifact. Opening the issue or the draft
-//! PR on GitHub is the GitHub integration's step.
+//! Publish: the pull request's body, stored as an artifact, then the issue or the draft pull
+//! request on GitHub when the repository asks for one (see `github`).
 
 use super::{StepCx, StepOutcome};
 use sentinel_core::workflow::ArtifactKind;
@@ -55,9 +55,16 @@ pub(super) async fn run(cx: &StepCx) -> Result<StepOutcome, JobError> {
         }
     }
     let artifact = cx
-        .artifact(ArtifactKind::PrBody, "md", body.into_bytes())
+        .artifact(ArtifactKind::PrBody, "md", body.clone().into_bytes())
         .await?;
-    Ok(StepOutcome::Done(
-        json!({ "pr_body": artifact.id.as_str() }),
-    ))
+    let title = format!("Fix: {}", incident.title);
+    match super::github::publish(cx, &title, &body, &autopsy).await? {
+        Ok(github) => Ok(StepOutcome::Done(
+            json!({ "pr_body": artifact.id.as_str(), "github": github }),
+        )),
+        Err(reason) => Ok(StepOutcome::Failed {
+            reason: format!("GitHub refused: {reason}"),
+            metadata: json!({ "pr_body": artifact.id.as_str() }),
+        }),
+    }
 }

@@ -295,11 +295,23 @@ pub fn runtime(
     deps: AutopsyDeps,
     worker: &str,
 ) -> RuntimeHandle {
+    runtime_leased(store, clock, deps, worker, Duration::from_secs(30))
+}
+
+/// [`runtime`] with leases of `lease`: long ones let a test move the clock on to retries
+/// without the reaper taking back a step that is still running.
+pub fn runtime_leased(
+    store: &Store,
+    clock: SharedClock,
+    deps: AutopsyDeps,
+    worker: &str,
+    lease: Duration,
+) -> RuntimeHandle {
     let config = RuntimeConfig {
         worker_id: worker.to_string(),
         concurrency: 8,
         claim_batch: 8,
-        lease: Duration::from_secs(30),
+        lease,
         heartbeat: None,
         poll_interval: Duration::from_millis(20),
         claim_cooldown: Duration::from_millis(5),

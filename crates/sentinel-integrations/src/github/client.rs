@@ -129,6 +129,19 @@ impl GithubClient {
         installation_id: u64,
         url: Url,
     ) -> Result<RestAnswer, GithubError> {
+        self.request_as_installation(installation_id, Method::GET, url, None)
+            .await
+    }
+
+    /// A request with the installation's token and an optional JSON body, retried once
+    /// with a new token after a 401.
+    pub(super) async fn request_as_installation(
+        &self,
+        installation_id: u64,
+        method: Method,
+        url: Url,
+        body: Option<&[u8]>,
+    ) -> Result<RestAnswer, GithubError> {
         let mut refreshed = false;
         loop {
             let token = self
@@ -137,7 +150,14 @@ impl GithubClient {
                     self.fetch_installation_token(installation_id)
                 })
                 .await?;
-            let answer = send(self.transport.client(), Method::GET, url.clone(), &token).await?;
+            let answer = send(
+                self.transport.client(),
+                method.clone(),
+                url.clone(),
+                &token,
+                body,
+            )
+            .await?;
             if answer.status != 401 || refreshed {
                 return Ok(answer);
             }
@@ -159,7 +179,7 @@ impl GithubClient {
         let url = self.endpoint(&["app", "installations", &id, "access_tokens"])?;
         let now_ms = self.transport.clock().now_ms();
         let jwt = self.app.jwt(now_ms)?;
-        let answer = send(self.transport.client(), Method::POST, url, &jwt).await?;
+        let answer = send(self.transport.client(), Method::POST, url, &jwt, None).await?;
         if !answer.is_success() {
             return Err(answer.into_error(self.transport.clock().now_ms()));
         }

@@ -6,7 +6,9 @@
 //! `X-RateLimit-Remaining: 0` and `X-RateLimit-Reset` in epoch seconds. Either becomes
 //! `RateLimited { retry_at }`; nothing here waits.
 
-use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, RETRY_AFTER, USER_AGENT};
+use reqwest::header::{
+    HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, USER_AGENT,
+};
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use sentinel_core::clock::Millis;
@@ -102,12 +104,13 @@ impl RestAnswer {
 }
 
 /// Sends one request with the REST headers and a bearer token (an App JWT or an
-/// installation token) and reads the whole answer.
+/// installation token) and reads the whole answer. `body`, when given, is sent as JSON.
 pub(crate) async fn send(
     client: &reqwest::Client,
     method: Method,
     url: Url,
     bearer: &SecretString,
+    body: Option<&[u8]>,
 ) -> Result<RestAnswer, GithubError> {
     let mut authorization = HeaderValue::from_str(&format!("Bearer {}", bearer.expose_secret()))
         .map_err(|_| GithubError::InvalidArgument {
@@ -115,15 +118,18 @@ pub(crate) async fn send(
             value: "<not a header value>".to_owned(),
         })?;
     authorization.set_sensitive(true);
-    let response = client
+    let mut request = client
         .request(method, url)
         .header(AUTHORIZATION, authorization)
         .header(ACCEPT, MEDIA_TYPE)
         .header("x-github-api-version", API_VERSION)
-        .header(USER_AGENT, SENTINEL_USER_AGENT)
-        .send()
-        .await
-        .map_err(transport_error)?;
+        .header(USER_AGENT, SENTINEL_USER_AGENT);
+    if let Some(body) = body {
+        request = request
+            .header(CONTENT_TYPE, "application/json")
+            .body(body.to_vec());
+    }
+    let response = request.send().await.map_err(transport_error)?;
     read(response).await
 }
 

@@ -7,7 +7,7 @@
 use chrono::DateTime;
 use sentinel_core::clock::Millis;
 use sentinel_core::code::{Commit, FileChange, FileStatus, GitStamp, Person};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::error::GithubError;
 
@@ -72,6 +72,101 @@ pub(crate) struct PullRequestWire {
     pub title: String,
     pub body: Option<String>,
     pub merged_at: Option<String>,
+}
+
+/// The body of `POST /repos/{owner}/{repo}/issues` and `PATCH …/issues/{number}`, and of
+/// `PATCH …/pulls/{number}`.
+#[derive(Serialize)]
+pub(crate) struct IssueRequest<'a> {
+    pub title: &'a str,
+    pub body: &'a str,
+}
+
+/// The part of an issue or pull request answer Sentinel keeps.
+#[derive(Deserialize)]
+pub(crate) struct IssueWire {
+    pub number: u64,
+    pub html_url: String,
+}
+
+/// The body of `POST /repos/{owner}/{repo}/pulls`: a draft from a branch of the same
+/// repository.
+#[derive(Serialize)]
+pub(crate) struct NewPullRequest<'a> {
+    pub title: &'a str,
+    pub head: &'a str,
+    pub base: &'a str,
+    pub body: &'a str,
+    pub draft: bool,
+    pub maintainer_can_modify: bool,
+}
+
+/// The body of `POST /repos/{owner}/{repo}/git/blobs`.
+#[derive(Serialize)]
+pub(crate) struct NewBlob {
+    pub content: String,
+    /// `base64`, so any bytes survive.
+    pub encoding: &'static str,
+}
+
+/// The answer of a Git Data API create (blob, tree, commit): the new object's id.
+#[derive(Deserialize)]
+pub(crate) struct ObjectWire {
+    pub sha: String,
+}
+
+/// `GET /repos/{owner}/{repo}/git/commits/{sha}`: the commit's tree.
+#[derive(Deserialize)]
+pub(crate) struct GitCommitWire {
+    pub tree: ObjectWire,
+}
+
+/// The body of `POST /repos/{owner}/{repo}/git/trees`.
+#[derive(Serialize)]
+pub(crate) struct NewTree<'a> {
+    pub base_tree: &'a str,
+    pub tree: Vec<TreeEntry>,
+}
+
+/// One entry of a new tree; `sha: null` deletes the path from the base tree.
+#[derive(Serialize)]
+pub(crate) struct TreeEntry {
+    pub path: String,
+    /// `100644` or `100755`.
+    pub mode: &'static str,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub sha: Option<String>,
+}
+
+/// The body of `POST /repos/{owner}/{repo}/git/commits`.
+#[derive(Serialize)]
+pub(crate) struct NewGitCommit<'a> {
+    pub message: &'a str,
+    pub tree: &'a str,
+    pub parents: [&'a str; 1],
+}
+
+/// The body of `POST /repos/{owner}/{repo}/git/refs`.
+#[derive(Serialize)]
+pub(crate) struct NewRef<'a> {
+    /// `refs/heads/<branch>`.
+    #[serde(rename = "ref")]
+    pub name: &'a str,
+    pub sha: &'a str,
+}
+
+/// The body of `PATCH /repos/{owner}/{repo}/git/refs/heads/<branch>`.
+#[derive(Serialize)]
+pub(crate) struct RefUpdate<'a> {
+    pub sha: &'a str,
+    pub force: bool,
+}
+
+/// `GET /repos/{owner}/{repo}/git/ref/heads/<branch>`: where the branch points.
+#[derive(Deserialize)]
+pub(crate) struct RefWire {
+    pub object: ObjectWire,
 }
 
 /// A GitHub timestamp (`2024-05-01T09:30:00Z`) as Unix milliseconds and minutes east of UTC.

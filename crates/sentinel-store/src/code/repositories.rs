@@ -13,6 +13,7 @@ use crate::{Store, StoreResult};
 use sentinel_core::clock::Millis;
 use sentinel_core::code::RiskTier;
 use sentinel_core::id::{OrgId, RepositoryId};
+use sentinel_core::publish::PublishMode;
 use serde::{Deserialize, Serialize};
 
 /// One path pattern and the risk tier of the files it matches.
@@ -72,6 +73,8 @@ pub struct Repository {
     pub default_branch: String,
     pub clone_path: Option<String>,
     pub settings: RepositorySettings,
+    /// What publishing may create on GitHub for its incidents (migration 0024).
+    pub publish_mode: PublishMode,
     pub created_at: Millis,
     pub updated_at: Millis,
 }
@@ -114,6 +117,7 @@ struct RepositoryRow {
     default_branch: String,
     clone_path: Option<String>,
     settings: String,
+    publish_mode: String,
     created_at: i64,
     updated_at: i64,
 }
@@ -123,6 +127,12 @@ impl TryFrom<RepositoryRow> for Repository {
 
     fn try_from(row: RepositoryRow) -> Result<Self, Self::Error> {
         let settings = parse_json(&format!("repository {} settings", row.id), &row.settings)?;
+        let publish_mode = PublishMode::parse(&row.publish_mode).ok_or_else(|| {
+            crate::StoreError::Corrupt(format!(
+                "repository {} publish mode {:?}",
+                row.id, row.publish_mode
+            ))
+        })?;
         Ok(Self {
             id: RepositoryId::from_string(row.id),
             org_id: OrgId::from_string(row.org_id),
@@ -132,6 +142,7 @@ impl TryFrom<RepositoryRow> for Repository {
             default_branch: row.default_branch,
             clone_path: row.clone_path,
             settings,
+            publish_mode,
             created_at: row.created_at,
             updated_at: row.updated_at,
         })
@@ -140,6 +151,10 @@ impl TryFrom<RepositoryRow> for Repository {
 
 const COLUMNS: &str = "id, org_id, github_id, installation_id, full_name, default_branch, \
      clone_path, settings, created_at, updated_at";
+/// What a row reads: the written columns and the publish mode, which only
+/// [`Store::set_repository_publish_mode`] writes.
+const READ_COLUMNS: &str = "id, org_id, github_id, installation_id, full_name, default_branch, \
+     clone_path, settings, publish_mode, created_at, updated_at";
 
 /// The list's cursor tag: repositories are listed by full name.
 const LIST_TAG: &str = "r";
@@ -157,7 +172,7 @@ impl Store {
         let row: RepositoryRow = write!(self, |pool| {
             sqlx::query_as(&format!(
                 "INSERT INTO repositories ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
-                 RETURNING {COLUMNS}"
+                 RETURNING {READ_COLUMNS}"
             ))
             .bind(RepositoryId::generate().as_str())
             .bind(org.as_str())
@@ -197,7 +212,7 @@ impl Store {
     ) -> StoreResult<Option<Repository>> {
         let row: Option<RepositoryRow> = read!(self, |pool| {
             sqlx::query_as(&format!(
-                "SELECT {COLUMNS} FROM repositories WHERE org_id = $1 AND github_id = $2"
+                "SELECT {READ_COLUMNS} FROM repositories WHERE org_id = $1 AND github_id = $2"
             ))
             .bind(org.as_str())
             .bind(github_id)
@@ -215,7 +230,7 @@ impl Store {
     ) -> StoreResult<Option<Repository>> {
         let row: Option<RepositoryRow> = read!(self, |pool| {
             sqlx::query_as(&format!(
-                "SELECT {COLUMNS} FROM repositories WHERE org_id = $1 AND {condition}"
+                "SELECT {READ_COLUMNS} FROM repositories WHERE org_id = $1 AND {condition}"
             ))
             .bind(org.as_str())
             .bind(value)
@@ -238,7 +253,7 @@ impl Store {
             .map(|(_, name)| name);
         let limit = limit.clamp(1, super::MAX_CODE_PAGE);
         let sql = format!(
-            "SELECT {COLUMNS} FROM repositories WHERE org_id = $1 AND full_name > $2 \
+            "SELECT {READ_COLUMNS} FROM repositories WHERE org_id = $1 AND full_name > $2 \
              ORDER BY full_name LIMIT {}",
             limit + 1
         );
@@ -285,7 +300,7 @@ impl Store {
                  default_branch = COALESCE($2, default_branch), \
                  clone_path = CASE WHEN $3 THEN $4 ELSE clone_path END, \
                  settings = COALESCE($5, settings), updated_at = $6 \
-                 WHERE org_id = $7 AND id = $8 RETURNING {COLUMNS}"
+                 WHERE org_id = $7 AND id = $8 RETURNING {READ_COLUMNS}"
             ))
             .bind(patch.full_name.as_deref())
             .bind(patch.default_branch.as_deref())
@@ -319,7 +334,7 @@ impl Store {
                 let by_github_id: Option<RepositoryRow> = sqlx::query_as(&format!(
                     "UPDATE repositories SET installation_id = $1, full_name = $2, \
                      default_branch = $3, updated_at = $4 \
-                     WHERE org_id = $5 AND github_id = $6 RETURNING {COLUMNS}"
+                     WHERE org_id = $5 AND github_id = $6 RETURNING {READ_COLUMNS}"
                 ))
                 .bind(installation_id)
                 .bind(&repo.full_name)
@@ -336,7 +351,7 @@ impl Store {
                             "UPDATE repositories SET installation_id = $1, github_id = $2, \
                              default_branch = $3, updated_at = $4 \
                              WHERE org_id = $5 AND full_name = $6 AND github_id IS NULL \
-                             RETURNING {COLUMNS}"
+                             RETURNING {READ_COLUMNS}"
                         ))
                         .bind(installation_id)
                         .bind(repo.github_id)
@@ -353,7 +368,7 @@ impl Store {
                     None => {
                         sqlx::query_as(&format!(
                             "INSERT INTO repositories ({COLUMNS}) \
-                             VALUES ($1, $2, $3, $4, $5, $6, NULL, '{{}}', $7, $7) RETURNING {COLUMNS}"
+                             VALUES ($1, $2, $3, $4, $5, $6, NULL, '{{}}', $7, $7) RETURNING {READ_COLUMNS}"
                         ))
                         .bind(RepositoryId::generate().as_str())
                         .bind(org.as_str())
@@ -399,5 +414,29 @@ impl Store {
         }
         tx.commit().await?;
         Ok(detached)
+    }
+
+    /// Sets what publishing may create for the repository's incidents; `None` when it does
+    /// not exist in this organization.
+    pub async fn set_repository_publish_mode(
+        &self,
+        org: &OrgId,
+        id: &RepositoryId,
+        mode: PublishMode,
+        now: Millis,
+    ) -> StoreResult<Option<Repository>> {
+        let row: Option<RepositoryRow> = write!(self, |pool| {
+            sqlx::query_as(&format!(
+                "UPDATE repositories SET publish_mode = $1, updated_at = $2 \
+                 WHERE org_id = $3 AND id = $4 RETURNING {READ_COLUMNS}"
+            ))
+            .bind(mode.as_str())
+            .bind(now)
+            .bind(org.as_str())
+            .bind(id.as_str())
+            .fetch_optional(pool)
+            .await?
+        });
+        row.map(Repository::try_from).transpose()
     }
 }

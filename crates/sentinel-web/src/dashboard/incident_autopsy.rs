@@ -1,7 +1,8 @@
 //! The incident page's code side: the suspect commit (linked to its commit page, with an
 //! "AI-written" badge naming the tool), the autopsy (root cause, the patch as a diff, the
 //! regression test, the prompt to copy, the manual steps), the workflow's steps with their
-//! timings, and `POST /incidents/{id}/autopsy` to run it again.
+//! timings, what publishing created on GitHub (the issue, pull request and branch, linked),
+//! and `POST /incidents/{id}/autopsy` to run it again.
 
 use super::viewer::Viewer;
 use super::PageError;
@@ -12,6 +13,7 @@ use axum::Form;
 use sentinel_core::id::{IncidentId, OrgId};
 use sentinel_core::role::Role;
 use sentinel_store::code::AI_CONFIDENCE_THRESHOLD;
+use sentinel_store::github_artifacts::GithubArtifactKind;
 use sentinel_store::{Store, StoreResult};
 use serde::Deserialize;
 
@@ -53,8 +55,16 @@ pub struct AutopsyView {
     pub verification: String,
 }
 
+/// An issue, pull request or branch publishing created, as a link.
+pub struct PublishedView {
+    pub kind: &'static str,
+    pub text: String,
+    pub href: String,
+}
+
 #[derive(Default)]
 pub struct AutopsyPanel {
+    pub published: Vec<PublishedView>,
     pub suspect: Option<SuspectView>,
     pub autopsy: Option<AutopsyView>,
     pub workflow_status: String,
@@ -103,7 +113,28 @@ pub async fn panel(
         Some(w) => store.list_agent_runs(org, &w.id).await?,
         None => Vec::new(),
     };
+    let published = store
+        .list_github_artifacts(org, incident)
+        .await?
+        .into_iter()
+        // Only web links: the URL came from GitHub's answer.
+        .filter(|a| a.url.starts_with("https://") || a.url.starts_with("http://"))
+        .map(|a| PublishedView {
+            kind: match a.kind {
+                GithubArtifactKind::Issue => "Issue",
+                GithubArtifactKind::Pr => "Draft pull request",
+                GithubArtifactKind::Branch => "Branch",
+            },
+            text: match (a.number, &a.name) {
+                (Some(n), _) => format!("{}#{n}", a.repo),
+                (None, Some(name)) => name.clone(),
+                (None, None) => a.repo.clone(),
+            },
+            href: a.url,
+        })
+        .collect();
     Ok(AutopsyPanel {
+        published,
         suspect: suspect.map(|s| SuspectView {
             short: s.sha.get(..7).unwrap_or(&s.sha).to_owned(),
             href: format!("/repositories/{}/commits/{}", s.repository_id, s.sha),

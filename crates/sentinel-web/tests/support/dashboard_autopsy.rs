@@ -9,6 +9,7 @@ use sentinel_core::id::WorkflowId;
 use sentinel_core::workflow::{RunStatus, WorkflowStatus, WorkflowStep};
 use sentinel_store::autopsy::AutopsyRecord;
 use sentinel_store::code::{IncidentSuspect, NewRepository};
+use sentinel_store::github_artifacts::{GithubArtifactKind, NewGithubArtifact};
 use sentinel_store::jobs::NewJob;
 use sentinel_store::Store;
 use serde_json::json;
@@ -108,6 +109,40 @@ async fn the_incident_page_shows_the_suspect_and_the_autopsy(store: Store) {
         .await
         .unwrap();
 
+    for (kind, number, name, url) in [
+        (
+            GithubArtifactKind::Pr,
+            Some(7),
+            None,
+            "https://github.com/acme/shop/pull/7",
+        ),
+        (
+            GithubArtifactKind::Branch,
+            None,
+            Some("sentinel/fix-1".to_owned()),
+            "https://github.com/acme/shop/tree/sentinel/fix-1",
+        ),
+        // Never a link that is not a web page.
+        (
+            GithubArtifactKind::Issue,
+            Some(8),
+            None,
+            "javascript:alert(1)",
+        ),
+    ] {
+        let new = NewGithubArtifact {
+            kind,
+            repo: "acme/shop".into(),
+            number,
+            name,
+            url: url.into(),
+        };
+        f.store
+            .upsert_github_artifact(org, incident, &new, NOW)
+            .await
+            .unwrap();
+    }
+
     let uri = format!("/incidents/{}", incident.as_str());
     let page = f.get(&uri, Some(&session)).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.html);
@@ -128,9 +163,12 @@ async fn the_incident_page_shows_the_suspect_and_the_autopsy(store: Store) {
         "1.2 s".into(),
         "id=\"autopsy-status\">completed".into(),
         format!("action=\"/incidents/{}/autopsy\"", incident.as_str()),
+        "Draft pull request: <a href=\"https://github.com/acme/shop/pull/7\" rel=\"noopener\">acme/shop#7</a>".into(),
+        "Branch: <a href=\"https://github.com/acme/shop/tree/sentinel/fix-1\" rel=\"noopener\">sentinel/fix-1</a>".into(),
     ] {
         assert!(html.contains(&expected), "missing {expected:?}");
     }
+    assert!(!html.contains("javascript:"), "{html}");
 
     let rerun = format!("/incidents/{}/autopsy", incident.as_str());
     let forged = f.post(&rerun, Some(&session), &[("csrf", "forged")]).await;
