@@ -3,7 +3,9 @@
 //! answer becomes the autopsy and each call an `llm_calls` row; a model that fails (429,
 //! 500, a refused key, a timeout) leaves the heuristic to answer and the reason on the step;
 //! a patch git refuses is sent back once with git's complaint, then recorded as
-//! `patch_failed`. The key appears in no log line, step metadata or call row.
+//! `patch_failed`. The key appears in no log line, step metadata or call row. And the whole
+//! road: an incident, the model's autopsy, the patch applied, a draft pull request on the
+//! GitHub stand-in; a re-run answers from the cache and updates the same pull request.
 #![allow(clippy::unwrap_used)]
 
 mod support;
@@ -17,13 +19,20 @@ mod shapes;
 
 use http_server::{Reply, ScriptedServer};
 use secrecy::SecretString;
-use sentinel_agents::{start_workflow, ModelSetup};
+use sentinel_agents::{start_workflow, AutopsyDeps, ModelSetup};
 use sentinel_core::id::{IncidentId, OrgId};
+use sentinel_core::incident::IncidentStatus;
+use sentinel_core::publish::PublishMode;
 use sentinel_core::scrub::Scrubber;
 use sentinel_core::sealed::SealingKey;
 use sentinel_core::workflow::{WorkflowStatus, WorkflowStep};
+use sentinel_integrations::github::{GithubApp, GithubClient};
+use sentinel_integrations::testing::github::{
+    GithubStandIn, APP_ID, APP_PRIVATE_KEY_PEM, INSTALLATION_ID,
+};
 use sentinel_integrations::{HttpOptions, HttpTransport};
 use sentinel_store::autopsy::Workflow;
+use sentinel_store::code::GithubRepository;
 use sentinel_store::llm::settings::ProviderSettings;
 use sentinel_store::llm::LlmCall;
 use sentinel_store::testing::TestStore;
@@ -32,7 +41,7 @@ use serde_json::{json, Value};
 use shapes::{check_openai, openai_completion, OPENAI_KEY};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
-use support::{eventually, runtime, Fixture, NOW};
+use support::{eventually, runtime, Fixture, NOW, USERS_PY};
 
 const FRAME: &str = "/srv/shop/app/users.py";
 const ANSWERED_MODEL: &str = "gpt-4o-2024-08-06";
@@ -385,7 +394,156 @@ async fn a_refused_patch_is_sent_back_once_then_recorded_as_patch_failed(test: T
     rig.assert_key_never_shown().await;
 }
 
+/// The organization's model on the OpenAI stand-in, its repository published as draft pull
+/// requests to the GitHub stand-in.
+async fn e2e_deps(fx: &Fixture, openai: &ScriptedServer, github: &GithubStandIn) -> AutopsyDeps {
+    let key = SealingKey::from_bytes(&[9; 32]).unwrap();
+    let settings = ProviderSettings {
+        provider: "openai".into(),
+        base_url: openai.url("/v1"),
+        model: "gpt-4o".into(),
+        api_key_sealed: Some(key.seal(fx.org.as_str(), &SecretString::from(OPENAI_KEY))),
+        max_output_tokens: 2000,
+        monthly_token_budget: None,
+        monthly_cost_budget_nano_usd: None,
+        prices: None,
+        updated_at: NOW,
+    };
+    fx.store
+        .put_provider_settings(&fx.org, &settings, false)
+        .await
+        .unwrap();
+    let attached = fx
+        .store
+        .attach_installation_repositories(
+            &fx.org,
+            INSTALLATION_ID as i64,
+            &[GithubRepository {
+                github_id: 99,
+                full_name: "acme/shop".into(),
+                default_branch: "main".into(),
+            }],
+            NOW,
+        )
+        .await
+        .unwrap();
+    fx.store
+        .set_repository_publish_mode(&fx.org, &attached[0].id, PublishMode::DraftPr, NOW)
+        .await
+        .unwrap()
+        .unwrap();
+    let options = HttpOptions {
+        connect_timeout: Duration::from_secs(2),
+        request_timeout: Duration::from_secs(2),
+    };
+    let transport = HttpTransport::new(&options, fx.shared.clone()).unwrap();
+    let mut deps = fx.deps();
+    deps.models = Some(ModelSetup::new(
+        Some(key),
+        transport.clone(),
+        Arc::new(Scrubber::default()),
+    ));
+    let pem = SecretString::from(APP_PRIVATE_KEY_PEM.to_owned());
+    let app = GithubApp::with_api_base(APP_ID, &pem, github.base()).unwrap();
+    deps.reader.github = Some(Arc::new(GithubClient::new(app, transport)));
+    deps
+}
+
+async fn an_incident_becomes_a_draft_pull_request_written_by_the_model(test: TestStore) {
+    logs();
+    let fx = Fixture::new(&test, true, false).await;
+    // One answer only: the re-run's identical request must come from the cache.
+    let openai = ScriptedServer::start(check_openai, vec![completion(&answer(&patch(true)))]).await;
+    let github = GithubStandIn::start("acme/shop", &[("app/users.py", "old\n")]).await;
+    github.add_commit(&fx.ai_commit, &[("app/users.py", USERS_PY)]);
+    let deps = e2e_deps(&fx, &openai, &github).await;
+    let incident = fx.incident("fp-e2e", FRAME, 4).await;
+    let branch = format!("sentinel/fix-{}", incident.as_str().to_ascii_lowercase());
+
+    for run in 1..=2 {
+        let handle = runtime(&fx.store, fx.shared.clone(), deps.clone(), "w1");
+        let started = start_workflow(&fx.store, &fx.org, &incident, NOW)
+            .await
+            .unwrap();
+        let workflow = eventually("the workflow to finish", Duration::from_secs(60), || {
+            let (store, org, id) = (fx.store.clone(), fx.org.clone(), started.id.clone());
+            async move {
+                store
+                    .get_workflow(&org, &id)
+                    .await
+                    .unwrap()
+                    .filter(|w| w.status.is_terminal())
+            }
+        })
+        .await;
+        handle.shutdown(Duration::from_secs(5)).await;
+        assert_eq!(
+            workflow.status,
+            WorkflowStatus::Completed,
+            "run {run}: {workflow:?}"
+        );
+
+        let pulls = github.pulls();
+        assert_eq!(pulls.len(), 1, "run {run}: one pull request, {pulls:?}");
+        assert!(pulls[0].draft);
+        assert_eq!(
+            (pulls[0].head.as_str(), pulls[0].base.as_str()),
+            (branch.as_str(), "main")
+        );
+        assert_eq!(
+            pulls[0].updates,
+            run - 1,
+            "a re-run updates the pull request"
+        );
+        let (files, parents) = github.branch(&branch).unwrap();
+        assert_eq!(
+            parents,
+            vec![fx.ai_commit.clone()],
+            "the fix sits on the release"
+        );
+        let users = String::from_utf8(files["app/users.py"].clone()).unwrap();
+        assert!(
+            users.contains("    if user is None:\n        return ''\n"),
+            "{users}"
+        );
+        assert!(files["tests/test_unknown_user.py"].starts_with(b"from app.users import"));
+        assert_eq!(github.branch("main").unwrap().0["app/users.py"], b"old\n");
+    }
+    openai.assert_shapes_valid();
+    github.assert_valid();
+    assert_eq!(
+        openai.requests().len(),
+        1,
+        "the re-run's question was answered from the cache"
+    );
+    let calls = fx
+        .store
+        .list_llm_calls(&fx.org, None, 100)
+        .await
+        .unwrap()
+        .items;
+    let mut hits: Vec<bool> = calls.iter().map(|c| c.cache_hit).collect();
+    hits.sort();
+    assert_eq!(hits, [false, true]);
+    let autopsy = fx
+        .store
+        .get_autopsy(&fx.org, &incident)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(autopsy.model_used, ANSWERED_MODEL);
+    assert_eq!(autopsy.patch_applied, Some(true));
+    let status = fx
+        .store
+        .get_incident(&fx.org, &incident)
+        .await
+        .unwrap()
+        .status;
+    assert_eq!(status, IncidentStatus::PrCreated);
+}
+
 workflow_tests!(
+    an_incident_becomes_a_draft_pull_request_written_by_the_model,
     the_configured_model_writes_the_autopsy_and_its_call_is_recorded,
     a_failing_model_leaves_the_heuristic_to_answer_and_says_why,
     a_refused_patch_is_sent_back_once_then_recorded_as_patch_failed,
