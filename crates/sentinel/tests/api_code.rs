@@ -116,6 +116,30 @@ async fn repositories_are_added_listed_in_pages_and_changed() {
     assert_eq!(changed["default_branch"], "trunk");
     assert_eq!(changed["clone_path"], "/srv/clones/api");
     assert_eq!(changed["risk_patterns"], json!([]));
+    assert_eq!(
+        changed["publish_mode"], "off",
+        "nothing is published until asked"
+    );
+    let (status, publishing) = send(
+        &app,
+        "PATCH",
+        &path,
+        &admin,
+        Some(json!({"publish_mode": "draft_pr"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{publishing}");
+    assert_eq!(publishing["publish_mode"], "draft_pr");
+    assert_eq!(publishing["default_branch"], "trunk", "absent fields stay");
+    let (status, refused) = send(
+        &app,
+        "PATCH",
+        &path,
+        &admin,
+        Some(json!({"publish_mode": "push_to_main"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
     let (_, cleared) = send(
         &app,
         "PATCH",

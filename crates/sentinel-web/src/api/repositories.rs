@@ -17,6 +17,7 @@ use sentinel_core::attribution::{RiskPattern as CorePattern, RiskRules, RiskSett
 use sentinel_core::clock::Millis;
 use sentinel_core::code::RiskTier;
 use sentinel_core::id::RepositoryId;
+use sentinel_core::publish::PublishMode;
 use sentinel_core::role::Role;
 use sentinel_store::code::{
     ListError, NewRepository, Repository, RepositoryPatch, RepositorySettings, RiskPattern,
@@ -51,6 +52,8 @@ pub struct RepositoryAnswer {
     pub github_id: Option<i64>,
     pub id: RepositoryId,
     pub installation_id: Option<i64>,
+    /// What an autopsy publishes on GitHub: `off`, `issue` or `draft_pr`.
+    pub publish_mode: PublishMode,
     pub risk_patterns: Vec<RiskPatternBody>,
     /// Read-only here: set with `sentinel repo add --test-command`.
     pub test_command: Vec<String>,
@@ -67,6 +70,7 @@ impl From<&Repository> for RepositoryAnswer {
             github_id: repo.github_id,
             id: repo.id.clone(),
             installation_id: repo.installation_id,
+            publish_mode: repo.publish_mode,
             risk_patterns: repo
                 .settings
                 .risk_patterns
@@ -215,6 +219,9 @@ struct UpdateRepository {
     clone_path: Option<Option<String>>,
     #[serde(default)]
     risk_patterns: Option<Vec<RiskPatternBody>>,
+    /// `off`, `issue` or `draft_pr`; anything else is refused by the parser.
+    #[serde(default)]
+    publish_mode: Option<PublishMode>,
 }
 
 /// Tells `"clone_path": null` (clear it) from a missing field (keep it).
@@ -260,6 +267,14 @@ async fn update(
         .update_repository(&principal.org_id, &id, &patch, now)
         .await?
         .ok_or_else(|| ApiError::not_found("no such repository"))?;
+    let repo = match request.publish_mode {
+        Some(mode) => state
+            .store
+            .set_repository_publish_mode(&principal.org_id, &id, mode, now)
+            .await?
+            .ok_or_else(|| ApiError::not_found("no such repository"))?,
+        None => repo,
+    };
     tracing::info!(repository = %repo.id, org = %principal.org_id, "repository settings changed");
     Ok(Json(RepositoryAnswer::from(&repo)))
 }
