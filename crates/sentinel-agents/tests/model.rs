@@ -20,7 +20,7 @@ mod shapes;
 use http_server::{Reply, ScriptedServer};
 use secrecy::SecretString;
 use sentinel_agents::{start_workflow, AutopsyDeps, ModelSetup};
-use sentinel_core::id::{IncidentId, OrgId};
+use sentinel_core::id::IncidentId;
 use sentinel_core::incident::IncidentStatus;
 use sentinel_core::publish::PublishMode;
 use sentinel_core::scrub::Scrubber;
@@ -31,17 +31,15 @@ use sentinel_integrations::testing::github::{
     GithubStandIn, APP_ID, APP_PRIVATE_KEY_PEM, INSTALLATION_ID,
 };
 use sentinel_integrations::{HttpOptions, HttpTransport};
-use sentinel_store::autopsy::Workflow;
 use sentinel_store::code::GithubRepository;
 use sentinel_store::llm::settings::ProviderSettings;
 use sentinel_store::llm::LlmCall;
 use sentinel_store::testing::TestStore;
-use sentinel_store::Store;
 use serde_json::{json, Value};
 use shapes::{check_openai, openai_completion, OPENAI_KEY};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
-use support::{eventually, runtime, Fixture, NOW, USERS_PY};
+use support::{eventually, finished, runtime, Fixture, NOW, USERS_PY};
 
 const FRAME: &str = "/srv/shop/app/users.py";
 const ANSWERED_MODEL: &str = "gpt-4o-2024-08-06";
@@ -108,17 +106,10 @@ fn completion(content: &str) -> Reply {
     Reply::status(200, &body.to_string())
 }
 
-struct Rig {
-    fx: Fixture,
-    server: ScriptedServer,
-    incident: IncidentId,
-}
-
-async fn run_autopsy(test: &TestStore, script: Vec<Reply>) -> Rig {
-    logs();
-    let fx = Fixture::new(test, true, false).await;
-    let server = ScriptedServer::start(check_openai, script).await;
-    let key = SealingKey::from_bytes(&[7; 32]).unwrap();
+/// The organization's model: `gpt-4o` on the OpenAI stand-in at `server`, its key sealed
+/// with a server key of `key_byte`s; the answer is the setup the worker would build.
+async fn configure_model(fx: &Fixture, server: &ScriptedServer, key_byte: u8) -> ModelSetup {
+    let key = SealingKey::from_bytes(&[key_byte; 32]).unwrap();
     let settings = ProviderSettings {
         provider: "openai".into(),
         base_url: server.url("/v1"),
@@ -134,17 +125,29 @@ async fn run_autopsy(test: &TestStore, script: Vec<Reply>) -> Rig {
         .put_provider_settings(&fx.org, &settings, false)
         .await
         .unwrap();
+    ModelSetup::new(Some(key), transport(fx), Arc::new(Scrubber::default()))
+}
+
+fn transport(fx: &Fixture) -> HttpTransport {
     let options = HttpOptions {
         connect_timeout: Duration::from_secs(2),
         request_timeout: Duration::from_secs(2),
     };
-    let transport = HttpTransport::new(&options, fx.shared.clone()).unwrap();
+    HttpTransport::new(&options, fx.shared.clone()).unwrap()
+}
+
+struct Rig {
+    fx: Fixture,
+    server: ScriptedServer,
+    incident: IncidentId,
+}
+
+async fn run_autopsy(test: &TestStore, script: Vec<Reply>) -> Rig {
+    logs();
+    let fx = Fixture::new(test, true, false).await;
+    let server = ScriptedServer::start(check_openai, script).await;
     let mut deps = fx.deps();
-    deps.models = Some(ModelSetup::new(
-        Some(key),
-        transport,
-        Arc::new(Scrubber::default()),
-    ));
+    deps.models = Some(configure_model(&fx, &server, 7).await);
     let incident = fx.incident("fp-model", FRAME, 4).await;
     let handle = runtime(&fx.store, fx.shared.clone(), deps, "w1");
     start_workflow(&fx.store, &fx.org, &incident, NOW)
@@ -157,20 +160,6 @@ async fn run_autopsy(test: &TestStore, script: Vec<Reply>) -> Rig {
         server,
         incident,
     }
-}
-
-async fn finished(store: &Store, org: &OrgId, incident: &IncidentId) -> Workflow {
-    eventually("the workflow to finish", Duration::from_secs(30), || {
-        let (store, org, incident) = (store.clone(), org.clone(), incident.clone());
-        async move {
-            store
-                .latest_workflow(&org, &incident)
-                .await
-                .unwrap()
-                .filter(|w| w.status.is_terminal())
-        }
-    })
-    .await
 }
 
 impl Rig {
@@ -397,22 +386,7 @@ async fn a_refused_patch_is_sent_back_once_then_recorded_as_patch_failed(test: T
 /// The organization's model on the OpenAI stand-in, its repository published as draft pull
 /// requests to the GitHub stand-in.
 async fn e2e_deps(fx: &Fixture, openai: &ScriptedServer, github: &GithubStandIn) -> AutopsyDeps {
-    let key = SealingKey::from_bytes(&[9; 32]).unwrap();
-    let settings = ProviderSettings {
-        provider: "openai".into(),
-        base_url: openai.url("/v1"),
-        model: "gpt-4o".into(),
-        api_key_sealed: Some(key.seal(fx.org.as_str(), &SecretString::from(OPENAI_KEY))),
-        max_output_tokens: 2000,
-        monthly_token_budget: None,
-        monthly_cost_budget_nano_usd: None,
-        prices: None,
-        updated_at: NOW,
-    };
-    fx.store
-        .put_provider_settings(&fx.org, &settings, false)
-        .await
-        .unwrap();
+    let models = configure_model(fx, openai, 9).await;
     let attached = fx
         .store
         .attach_installation_repositories(
@@ -432,20 +406,11 @@ async fn e2e_deps(fx: &Fixture, openai: &ScriptedServer, github: &GithubStandIn)
         .await
         .unwrap()
         .unwrap();
-    let options = HttpOptions {
-        connect_timeout: Duration::from_secs(2),
-        request_timeout: Duration::from_secs(2),
-    };
-    let transport = HttpTransport::new(&options, fx.shared.clone()).unwrap();
     let mut deps = fx.deps();
-    deps.models = Some(ModelSetup::new(
-        Some(key),
-        transport.clone(),
-        Arc::new(Scrubber::default()),
-    ));
+    deps.models = Some(models);
     let pem = SecretString::from(APP_PRIVATE_KEY_PEM.to_owned());
     let app = GithubApp::with_api_base(APP_ID, &pem, github.base()).unwrap();
-    deps.reader.github = Some(Arc::new(GithubClient::new(app, transport)));
+    deps.reader.github = Some(Arc::new(GithubClient::new(app, transport(fx))));
     deps
 }
 

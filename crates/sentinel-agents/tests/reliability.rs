@@ -16,20 +16,10 @@ use sentinel_store::testing::TestStore;
 use sentinel_store::Store;
 use std::sync::Arc;
 use std::time::Duration;
-use support::{eventually, runtime, CannedProvider, Fixture, NOW};
+use support::{runtime, CannedProvider, Fixture, NOW};
 
 async fn finished(store: &Store, org: &OrgId, incident: &IncidentId) -> (Workflow, Vec<AgentRun>) {
-    let workflow = eventually("the workflow to finish", Duration::from_secs(30), || {
-        let (store, org, incident) = (store.clone(), org.clone(), incident.clone());
-        async move {
-            store
-                .latest_workflow(&org, &incident)
-                .await
-                .unwrap()
-                .filter(|w| w.status.is_terminal())
-        }
-    })
-    .await;
+    let workflow = support::finished(store, org, incident).await;
     let runs = store.list_agent_runs(org, &workflow.id).await.unwrap();
     (workflow, runs)
 }

@@ -8,31 +8,15 @@ mod support;
 use futures::future::BoxFuture;
 use sentinel_agents::{start_workflow, AutopsyProvider, ProviderError, Providers};
 use sentinel_core::autopsy::{AutopsyInput, Diagnosis};
-use sentinel_core::id::{IncidentId, OrgId};
 use sentinel_core::workflow::{ArtifactKind, RunStatus, WorkflowStatus, WorkflowStep};
-use sentinel_store::autopsy::Workflow;
 use sentinel_store::testing::TestStore;
 use sentinel_store::Store;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use support::{eventually, runtime, CannedProvider, Fixture};
+use support::{eventually, finished, runtime, CannedProvider, Fixture};
 
 const FRAME: &str = "/srv/shop/app/users.py";
-
-pub async fn finished(store: &Store, org: &OrgId, incident: &IncidentId) -> Workflow {
-    eventually("the workflow to finish", Duration::from_secs(30), || {
-        let (store, org, incident) = (store.clone(), org.clone(), incident.clone());
-        async move {
-            store
-                .latest_workflow(&org, &incident)
-                .await
-                .unwrap()
-                .filter(|w| w.status.is_terminal())
-        }
-    })
-    .await
-}
 
 async fn every_step_runs_and_stores_its_outputs(test: TestStore) {
     let fx = Fixture::new(&test, true, false).await;

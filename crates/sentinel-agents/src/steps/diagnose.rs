@@ -6,7 +6,6 @@ use super::{ask, StepCx, StepOutcome};
 use crate::input::input_from_event;
 use crate::verify::VerifyRequest;
 use sentinel_core::autopsy::{AutopsyInput, Diagnosis, Verification};
-use sentinel_core::id::RepositoryId;
 use sentinel_core::llm::RejectedPatch;
 use sentinel_core::workflow::{ArtifactKind, WorkflowStep};
 use sentinel_jobs::JobError;
@@ -137,21 +136,10 @@ struct CheckAt {
 
 impl CheckAt {
     async fn read(cx: &StepCx) -> Result<Self, JobError> {
-        let tracing = cx
-            .metadata_of(WorkflowStep::Tracing)
-            .await?
-            .unwrap_or(Value::Null);
-        let repository = match tracing["repository"].as_str() {
-            Some(id) => {
-                cx.store
-                    .get_repository(&cx.org, &RepositoryId::from_string(id))
-                    .await?
-            }
-            None => None,
-        };
+        let (repository, revision) = cx.traced_repository().await?;
         Ok(Self {
             clone: repository.as_ref().and_then(|r| r.clone_path.clone()),
-            revision: tracing["revision"].as_str().map(str::to_owned),
+            revision,
             test_command: repository
                 .map(|r| r.settings.test_command)
                 .unwrap_or_default(),

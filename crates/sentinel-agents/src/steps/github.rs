@@ -10,9 +10,8 @@
 //! reason.
 
 use super::StepCx;
-use sentinel_core::id::{IncidentId, RepositoryId};
+use sentinel_core::id::IncidentId;
 use sentinel_core::publish::{fix_branch, PublishMode};
-use sentinel_core::workflow::WorkflowStep;
 use sentinel_integrations::github::{
     DraftPullRequest, FileWrite, GithubClient, GithubError, Published,
 };
@@ -63,18 +62,7 @@ pub(super) async fn publish(
     pr_body: &str,
     autopsy: &AutopsyRecord,
 ) -> Result<Outcome, JobError> {
-    let tracing = cx
-        .metadata_of(WorkflowStep::Tracing)
-        .await?
-        .unwrap_or(Value::Null);
-    let repository = match tracing["repository"].as_str() {
-        Some(id) => {
-            cx.store
-                .get_repository(&cx.org, &RepositoryId::from_string(id))
-                .await?
-        }
-        None => None,
-    };
+    let (repository, revision) = cx.traced_repository().await?;
     let Some(repository) = repository else {
         return Ok(skipped("no repository"));
     };
@@ -101,7 +89,7 @@ pub(super) async fn publish(
     if repository.publish_mode == PublishMode::Issue {
         return target.issue(&issue_body).await;
     }
-    let revision = tracing["revision"].as_str();
+    let revision = revision.as_deref();
     let files = match (repository.clone_path.clone(), revision, &autopsy.patch_diff) {
         (Some(clone), Some(revision), Some(patch)) => {
             patched_files(clone, revision.to_owned(), patch.clone()).await?

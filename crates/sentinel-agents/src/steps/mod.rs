@@ -13,10 +13,11 @@ mod triage;
 use crate::AutopsyDeps;
 use bytes::Bytes;
 use sentinel_core::clock::{Millis, SharedClock};
-use sentinel_core::id::{ArtifactId, OrgId};
+use sentinel_core::id::{ArtifactId, OrgId, RepositoryId};
 use sentinel_core::workflow::{ArtifactKind, WorkflowStep};
 use sentinel_jobs::JobError;
 use sentinel_store::autopsy::{Artifact, NewArtifact, Workflow};
+use sentinel_store::code::Repository;
 use sentinel_store::Store;
 use serde_json::Value;
 
@@ -65,6 +66,26 @@ impl StepCx {
             .get_agent_run(&self.org, &self.workflow.id, step)
             .await?
             .map(|r| r.metadata))
+    }
+
+    /// The repository and the revision the tracing step read the code at, when it found
+    /// them.
+    pub async fn traced_repository(
+        &self,
+    ) -> Result<(Option<Repository>, Option<String>), JobError> {
+        let tracing = self
+            .metadata_of(WorkflowStep::Tracing)
+            .await?
+            .unwrap_or(Value::Null);
+        let repository = match tracing["repository"].as_str() {
+            Some(id) => {
+                self.store
+                    .get_repository(&self.org, &RepositoryId::from_string(id))
+                    .await?
+            }
+            None => None,
+        };
+        Ok((repository, tracing["revision"].as_str().map(str::to_owned)))
     }
 
     /// Stores `bytes` in the artifact store and indexes them.

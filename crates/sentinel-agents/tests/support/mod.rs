@@ -351,6 +351,25 @@ where
     }
 }
 
+/// The incident's latest workflow once it has ended; panics after 30 s.
+pub async fn finished(
+    store: &Store,
+    org: &OrgId,
+    incident: &IncidentId,
+) -> sentinel_store::autopsy::Workflow {
+    eventually("the workflow to finish", Duration::from_secs(30), || {
+        let (store, org, incident) = (store.clone(), org.clone(), incident.clone());
+        async move {
+            store
+                .latest_workflow(&org, &incident)
+                .await
+                .unwrap()
+                .filter(|w| w.status.is_terminal())
+        }
+    })
+    .await
+}
+
 /// A provider with a full answer: a test and a patch for `app/users.py:4`.
 #[derive(Debug, Clone, Copy)]
 pub struct CannedProvider;
