@@ -109,17 +109,31 @@ fn completion(content: &str) -> Reply {
 /// The organization's model: `gpt-4o` on the OpenAI stand-in at `server`, its key sealed
 /// with a server key of `key_byte`s; the answer is the setup the worker would build.
 async fn configure_model(fx: &Fixture, server: &ScriptedServer, key_byte: u8) -> ModelSetup {
-    let key = SealingKey::from_bytes(&[key_byte; 32]).unwrap();
     let settings = ProviderSettings {
         provider: "openai".into(),
         base_url: server.url("/v1"),
         model: "gpt-4o".into(),
-        api_key_sealed: Some(key.seal(fx.org.as_str(), &SecretString::from(OPENAI_KEY))),
+        api_key_sealed: None,
         max_output_tokens: 2000,
         monthly_token_budget: None,
         monthly_cost_budget_nano_usd: None,
         prices: None,
         updated_at: NOW,
+    };
+    configure(fx, settings, OPENAI_KEY, key_byte).await
+}
+
+/// Stores `settings` with `api_key` sealed by a server key of `key_byte`s.
+async fn configure(
+    fx: &Fixture,
+    settings: ProviderSettings,
+    api_key: &str,
+    key_byte: u8,
+) -> ModelSetup {
+    let key = SealingKey::from_bytes(&[key_byte; 32]).unwrap();
+    let settings = ProviderSettings {
+        api_key_sealed: Some(key.seal(fx.org.as_str(), &SecretString::from(api_key.to_owned()))),
+        ..settings
     };
     fx.store
         .put_provider_settings(&fx.org, &settings, false)
@@ -507,7 +521,71 @@ async fn an_incident_becomes_a_draft_pull_request_written_by_the_model(test: Tes
     assert_eq!(status, IncidentStatus::PrCreated);
 }
 
+async fn an_anthropic_model_answers_through_the_messages_api(test: TestStore) {
+    logs();
+    let fx = Fixture::new(&test, true, false).await;
+    let server = ScriptedServer::start(
+        shapes::check_anthropic,
+        vec![Reply::status(
+            200,
+            &shapes::anthropic_message(1200, 250, 900, 0),
+        )],
+    )
+    .await;
+    let settings = ProviderSettings {
+        provider: "anthropic".into(),
+        base_url: server.base().to_owned(),
+        model: "claude-sonnet-4-20250514".into(),
+        api_key_sealed: None,
+        max_output_tokens: 2000,
+        monthly_token_budget: None,
+        monthly_cost_budget_nano_usd: None,
+        prices: None,
+        updated_at: NOW,
+    };
+    let mut deps = fx.deps();
+    deps.models = Some(configure(&fx, settings, shapes::ANTHROPIC_KEY, 5).await);
+    let incident = fx.incident("fp-anthropic", FRAME, 4).await;
+    let handle = runtime(&fx.store, fx.shared.clone(), deps, "w1");
+    start_workflow(&fx.store, &fx.org, &incident, NOW)
+        .await
+        .unwrap();
+    finished(&fx.store, &fx.org, &incident).await;
+    handle.shutdown(Duration::from_secs(5)).await;
+    server.assert_shapes_valid();
+    assert_eq!(server.requests().len(), 1);
+    let autopsy = fx
+        .store
+        .get_autopsy(&fx.org, &incident)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(autopsy.model_used, "claude-sonnet-4-20250514");
+    assert_eq!(
+        autopsy.category, "missing_key",
+        "the model's answer, not the heuristic's"
+    );
+    let calls = fx
+        .store
+        .list_llm_calls(&fx.org, None, 10)
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(calls.len(), 1);
+    // Anthropic's cache writes are apart from its input tokens.
+    assert_eq!(
+        (
+            calls[0].usage.input_uncached,
+            calls[0].usage.cache_write,
+            calls[0].usage.output
+        ),
+        (1200, 900, 250)
+    );
+    assert!(calls[0].cost_nano_usd.is_some_and(|c| c > 0));
+}
+
 workflow_tests!(
+    an_anthropic_model_answers_through_the_messages_api,
     an_incident_becomes_a_draft_pull_request_written_by_the_model,
     the_configured_model_writes_the_autopsy_and_its_call_is_recorded,
     a_failing_model_leaves_the_heuristic_to_answer_and_says_why,
