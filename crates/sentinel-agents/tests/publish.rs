@@ -33,6 +33,7 @@ const FRAME: &str = "/srv/shop/app/users.py";
 struct Setup {
     fx: Fixture,
     github: GithubStandIn,
+    repository: sentinel_core::id::RepositoryId,
 }
 
 async fn setup(test: &TestStore, mode: PublishMode) -> Setup {
@@ -62,7 +63,11 @@ async fn setup(test: &TestStore, mode: PublishMode) -> Setup {
         .await
         .unwrap()
         .unwrap();
-    Setup { fx, github }
+    Setup {
+        fx,
+        github,
+        repository: attached[0].id.clone(),
+    }
 }
 
 impl Setup {
@@ -299,7 +304,36 @@ async fn nothing_is_sent_when_publishing_is_off(test: TestStore) {
         .is_empty());
 }
 
+async fn without_a_clone_a_draft_becomes_an_issue_that_says_why(test: TestStore) {
+    let s = setup(&test, PublishMode::DraftPr).await;
+    let forget_clone = sentinel_store::code::RepositoryPatch {
+        full_name: None,
+        default_branch: None,
+        clone_path: Some(None),
+        settings: None,
+    };
+    s.fx.store
+        .update_repository(&s.fx.org, &s.repository, &forget_clone, support::NOW)
+        .await
+        .unwrap()
+        .unwrap();
+    let incident = s.fx.incident("fp-users", FRAME, 4).await;
+    let workflow = s.run_once(&incident).await;
+    let meta = s.publish_run(&workflow).await;
+    assert_eq!(meta["github"]["mode"], "issue", "{meta}");
+    assert!(
+        meta["github"]["draft_pr_skipped"]
+            .as_str()
+            .is_some_and(|why| why.contains("clone")),
+        "{meta}"
+    );
+    assert_eq!(s.github.issues().len(), 1);
+    assert!(s.github.pulls().is_empty());
+    s.github.assert_valid();
+}
+
 workflow_tests!(
+    without_a_clone_a_draft_becomes_an_issue_that_says_why,
     a_draft_pull_request_is_opened_once_and_updated_on_re_runs,
     rate_limits_errors_malformed_answers_and_timeouts_are_survived,
     issue_mode_opens_one_issue_and_updates_it,

@@ -96,9 +96,12 @@ pub(super) async fn publish(
         }
         _ => Err("a draft pull request needs a patch, the release and the clone".to_owned()),
     };
-    let (Ok(mut files), Some(revision)) = (files, revision) else {
-        // Nothing to commit: the issue still carries the diagnosis.
-        return target.issue(&issue_body).await;
+    let (mut files, revision) = match (files, revision) {
+        (Ok(files), Some(revision)) => (files, revision),
+        (Err(why), _) => return issue_instead(&target, &issue_body, why).await,
+        (Ok(_), None) => {
+            return issue_instead(&target, &issue_body, "no release commit".into()).await
+        }
     };
     if let (Some(path), Some(content)) = (&autopsy.test_path, &autopsy.test_case) {
         files.push(FileWrite {
@@ -108,6 +111,18 @@ pub(super) async fn publish(
         });
     }
     target.draft_pr(revision, &files, pr_body).await
+}
+
+/// Nothing to commit: the issue still carries the diagnosis, and its metadata says why it
+/// is not a pull request.
+async fn issue_instead(target: &Target<'_>, body: &str, why: String) -> Result<Outcome, JobError> {
+    tracing::info!(incident = %target.cx.workflow.incident_id, reason = %why,
+        "no draft pull request; opening an issue instead");
+    let mut published = target.issue(body).await?;
+    if let Ok(Value::Object(meta)) = &mut published {
+        meta.insert("draft_pr_skipped".into(), Value::String(why));
+    }
+    Ok(published)
 }
 
 async fn patched_files(
