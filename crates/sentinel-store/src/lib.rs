@@ -15,6 +15,7 @@
 
 pub mod alerts;
 pub mod autopsy;
+pub mod backup;
 pub mod code;
 mod cursor;
 pub mod dashboard;

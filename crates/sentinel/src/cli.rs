@@ -1,5 +1,5 @@
 //! The command line: `sentinel serve`, `migrate`, `user create`, `project create`,
-//! `apikey create`, `repo add`, `repo scan`, `github claim`.
+//! `apikey create`, `repo add`, `repo scan`, `github claim`, `backup`, `restore`.
 
 use crate::config::{LogFormat, Overrides, ProcessRole, Sources};
 use clap::{Args, Parser, Subcommand};
@@ -74,10 +74,31 @@ pub enum Command {
     /// Engineering metrics: AI share, review time, verification tax, high-risk files.
     #[command(subcommand)]
     Metrics(MetricsCommand),
+    /// Write a consistent copy of the SQLite database to PATH while the server runs
+    /// (PostgreSQL: use pg_dump).
+    Backup(BackupArgs),
+    /// Put a backup made by `sentinel backup` in place of the SQLite database. Stop the
+    /// server first; an older backup is migrated when the server next starts.
+    Restore(RestoreArgs),
     /// Measure: load generators against a real server started for the purpose.
     Bench(crate::bench::BenchArgs),
     /// Populate a server with realistic demo traffic, or a database with a large history.
     Demo(crate::demo::DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The file to write; it must not exist.
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// A file written by `sentinel backup`.
+    pub path: PathBuf,
+    /// Replace a database that already exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 //! `main.rs` only parses arguments and calls [`run`]; tests start whole servers through
 //! [`server::start`] in-process or run the built binary.
 
+pub mod backup;
 pub mod bench;
 pub mod bootstrap;
 pub mod cli;
@@ -38,6 +39,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tail(args) => tail::tail(&config, &clock, args).await?,
         Command::Demo(args) => demo::run(args, &config).await?,
         Command::Migrate => commands::migrate(&config).await?,
+        Command::Backup(args) => backup::backup(&config, &args.path).await?,
+        Command::Restore(args) => backup::restore(&config, args).await?,
         Command::User(UserCommand::Create(args)) => {
             commands::create_user(&config, &clock, args).await?
         }
