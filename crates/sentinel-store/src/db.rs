@@ -251,6 +251,38 @@ impl Store {
         }
     }
 
+    /// Applies only the first `count` migrations, as an older build would have left the
+    /// database (the upgrade tests start from each).
+    #[cfg(any(test, feature = "testing"))]
+    pub async fn migrate_first(&self, count: usize) -> StoreResult<()> {
+        fn first(mut migrator: sqlx::migrate::Migrator, count: usize) -> sqlx::migrate::Migrator {
+            let kept = migrator.migrations.iter().take(count).cloned().collect();
+            migrator.migrations = std::borrow::Cow::Owned(kept);
+            migrator
+        }
+        match &*self.pools {
+            Pools::Sqlite { writer, .. } => {
+                first(sqlx::migrate!("./migrations/sqlite"), count)
+                    .run(writer)
+                    .await?
+            }
+            Pools::Postgres(pg) => {
+                first(sqlx::migrate!("./migrations/postgres"), count)
+                    .run(pg)
+                    .await?
+            }
+        }
+        Ok(())
+    }
+
+    /// The number of migrations this build carries for the store's backend.
+    pub fn migrations_known(&self) -> usize {
+        match self.backend() {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").iter().count(),
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres").iter().count(),
+        }
+    }
+
     /// Applies the migrations this build carries.
     pub async fn migrate(&self) -> StoreResult<()> {
         match &*self.pools {
@@ -264,10 +296,7 @@ impl Store {
 
     /// Ready means: the database answers, and every migration this build carries is applied.
     pub async fn check_ready(&self) -> StoreResult<Readiness> {
-        let expected = match self.backend() {
-            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").iter().count(),
-            Backend::Postgres => sqlx::migrate!("./migrations/postgres").iter().count(),
-        } as i64;
+        let expected = self.migrations_known() as i64;
         let applied: i64 = read!(self, |pool| {
             sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE")
                 .fetch_one(pool)

@@ -37,8 +37,32 @@ pub async fn sqlite_with(adjust: impl FnOnce(&mut StoreOptions)) -> TestStore {
     }
 }
 
+/// A SQLite store in a new temporary folder with no migration applied.
+pub async fn sqlite_unmigrated() -> TestStore {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let options = StoreOptions::sqlite_in(dir.path());
+    let store = Store::connect(&options)
+        .await
+        .expect("open sqlite test store");
+    TestStore {
+        store,
+        options,
+        _dir: Some(dir),
+    }
+}
+
+/// A PostgreSQL store in a new, empty schema (no migration applied), or `None` when no test
+/// database is set.
+pub async fn postgres_unmigrated() -> Option<TestStore> {
+    postgres_store(false).await
+}
+
 /// A migrated PostgreSQL store in a new schema, or `None` when no test database is set.
 pub async fn postgres() -> Option<TestStore> {
+    postgres_store(true).await
+}
+
+async fn postgres_store(migrated: bool) -> Option<TestStore> {
     let url = std::env::var(PG_URL_VAR).ok().filter(|u| !u.is_empty())?;
     let schema = format!("t_{}", ulid::Ulid::new().to_string().to_lowercase());
     let admin = sqlx::PgPool::connect(&url)
@@ -52,9 +76,12 @@ pub async fn postgres() -> Option<TestStore> {
     let mut options = StoreOptions::new(url);
     options.pg_schema = Some(schema);
     options.max_connections = 4;
-    let store = Store::open(&options)
-        .await
-        .expect("open postgres test store");
+    let store = if migrated {
+        Store::open(&options).await
+    } else {
+        Store::connect(&options).await
+    }
+    .expect("open postgres test store");
     Some(TestStore {
         store,
         options,
