@@ -316,7 +316,12 @@ async fn usage_groups_calls_by_day_model_and_step(store: Store) {
     assert_eq!(days, [(T0, 3, 2 * 5_615_000), (T0 + 2 * DAY, 1, 0)]);
     let first = usage.days[0].totals;
     assert_eq!(
-        (first.input_uncached, first.cache_read, first.cache_write, first.output),
+        (
+            first.input_uncached,
+            first.cache_read,
+            first.cache_write,
+            first.output
+        ),
         (3 * 86, 3 * 1920, 0, 300 + 300 + 50)
     );
     assert_eq!((first.cache_hits, first.unpriced, first.failed), (1, 1, 0));
@@ -337,7 +342,10 @@ async fn usage_groups_calls_by_day_model_and_step(store: Store) {
     assert_eq!(steps, [("diagnose", 3, 1), ("fix", 1, 1)]);
 
     let all = usage.totals();
-    assert_eq!((all.calls, all.cost_nano_usd, all.failed), (4, 2 * 5_615_000, 1));
+    assert_eq!(
+        (all.calls, all.cost_nano_usd, all.failed),
+        (4, 2 * 5_615_000, 1)
+    );
     assert_eq!(all.tokens(), 3 * (86 + 1920) + 650);
     assert_eq!(
         store.llm_usage(&org, 0, T0 - 1).await.unwrap(),

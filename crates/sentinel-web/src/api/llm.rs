@@ -305,7 +305,9 @@ pub async fn save_provider(
             "model must name the model (1 to 200 characters)",
         ));
     }
-    let max_output_tokens = change.max_output_tokens.unwrap_or(DEFAULT_MAX_OUTPUT_TOKENS);
+    let max_output_tokens = change
+        .max_output_tokens
+        .unwrap_or(DEFAULT_MAX_OUTPUT_TOKENS);
     if !(1..=200_000).contains(&max_output_tokens) {
         return Err(ApiError::bad_request(
             "max_output_tokens must be from 1 to 200000",

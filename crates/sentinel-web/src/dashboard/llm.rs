@@ -179,10 +179,7 @@ impl ProviderForm {
             api_key,
             max_output_tokens: number("max output tokens", &self.max_output_tokens)?,
             monthly_token_budget: number("monthly token budget", &self.monthly_token_budget)?,
-            monthly_cost_budget_usd: number(
-                "monthly cost budget",
-                &self.monthly_cost_budget_usd,
-            )?,
+            monthly_cost_budget_usd: number("monthly cost budget", &self.monthly_cost_budget_usd)?,
             prices,
         })
     }

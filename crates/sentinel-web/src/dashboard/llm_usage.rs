@@ -77,13 +77,7 @@ fn budget_line(
     limit: Option<i64>,
     show: fn(i64) -> String,
 ) -> BudgetLine {
-    let share = limit.map(|l| {
-        if l <= 0 {
-            1.0
-        } else {
-            spent as f64 / l as f64
-        }
-    });
+    let share = limit.map(|l| if l <= 0 { 1.0 } else { spent as f64 / l as f64 });
     BudgetLine {
         label,
         spent: show(spent),
@@ -185,7 +179,11 @@ pub fn cost_chart(days: &[DayUsage], from: Millis) -> String {
             "<text class=\"axis\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
             LEFT - 4.0,
             y + 3.0,
-            if value == 0 { "$0".to_owned() } else { usd(value) }
+            if value == 0 {
+                "$0".to_owned()
+            } else {
+                usd(value)
+            }
         );
     }
     for i in 0..DAYS {
