@@ -1,8 +1,10 @@
 //! Model calls (`llm_calls`, migration 0023): one row per call, the cache of answers by
 //! input hash, and an organization's spend over a period for its budget; and the
-//! organization's provider settings ([`settings`]).
+//! organization's provider settings ([`settings`]) and its usage grouped by day, model and
+//! step ([`usage`]).
 
 pub mod settings;
+pub mod usage;
 
 use crate::code::ListError;
 use crate::cursor::{decode, encode};

@@ -1,7 +1,8 @@
 //! Model calls, provider settings and GitHub artifacts on both backends: calls listed
 //! newest first in pages and per organization, the cache finds only successful answers
 //! of the same organization, spend sums per period; settings keep a sealed key across a
-//! change that does not touch it; one artifact per incident and kind, updated on re-runs.
+//! change that does not touch it; usage grouped by day, model and step within its period;
+//! one artifact per incident and kind, updated on re-runs.
 #![allow(clippy::unwrap_used)]
 
 mod incidents_support;
@@ -329,6 +330,83 @@ async fn a_repository_publishes_nothing_until_told(store: Store) {
         .is_none());
 }
 
+async fn usage_groups_calls_by_day_model_and_step(store: Store) {
+    const DAY: i64 = 86_400_000;
+    let (org, _) = org_with_service(&store).await;
+    let (other, _) = org_with_service(&store).await;
+    // Day 0: two gpt-4o diagnoses, one of them from the cache; one unpriced fix by a
+    // local model. Day 2: a failed diagnose. Before and after the period: one call each.
+    let mut hit = call("a", T0 + 10, "ok");
+    hit.call.cache_hit = true;
+    let mut local = call("b", T0 + 20, "ok");
+    local.call.step = "fix".into();
+    local.call.model_requested = "llama3".into();
+    local.call.cost_nano_usd = None;
+    local.call.usage.output = 50;
+    let mut failed = call("c", T0 + 2 * DAY + 5, "server_error");
+    failed.call.usage = Default::default();
+    failed.call.cost_nano_usd = None;
+    for c in [
+        call("x", T0, "ok"),
+        hit,
+        local,
+        failed,
+        call("before", T0 - 1, "ok"),
+        call("after", T0 + 3 * DAY, "ok"),
+    ] {
+        store.record_llm_call(&org, &c).await.unwrap();
+    }
+    store
+        .record_llm_call(&other, &call("y", T0, "ok"))
+        .await
+        .unwrap();
+
+    let usage = store.llm_usage(&org, T0, T0 + 3 * DAY).await.unwrap();
+    let days: Vec<_> = usage
+        .days
+        .iter()
+        .map(|d| (d.day_start, d.totals.calls, d.totals.cost_nano_usd))
+        .collect();
+    assert_eq!(days, [(T0, 3, 2 * 5_615_000), (T0 + 2 * DAY, 1, 0)]);
+    let first = usage.days[0].totals;
+    assert_eq!(
+        (
+            first.input_uncached,
+            first.cache_read,
+            first.cache_write,
+            first.output
+        ),
+        (3 * 86, 3 * 1920, 0, 300 + 300 + 50)
+    );
+    assert_eq!((first.cache_hits, first.unpriced, first.failed), (1, 1, 0));
+    assert_eq!(usage.days[1].totals.failed, 1);
+
+    let models: Vec<_> = usage
+        .models
+        .iter()
+        .map(|m| (m.provider.as_str(), m.model.as_str(), m.totals.calls))
+        .collect();
+    assert_eq!(models, [("openai", "gpt-4o", 3), ("openai", "llama3", 1)]);
+    assert_eq!(usage.models[0].totals.cost_nano_usd, 2 * 5_615_000);
+    let steps: Vec<_> = usage
+        .steps
+        .iter()
+        .map(|s| (s.step.as_str(), s.totals.calls, s.totals.unpriced))
+        .collect();
+    assert_eq!(steps, [("diagnose", 3, 1), ("fix", 1, 1)]);
+
+    let all = usage.totals();
+    assert_eq!(
+        (all.calls, all.cost_nano_usd, all.failed),
+        (4, 2 * 5_615_000, 1)
+    );
+    assert_eq!(all.tokens(), 3 * (86 + 1920) + 650);
+    assert_eq!(
+        store.llm_usage(&org, 0, T0 - 1).await.unwrap(),
+        Default::default()
+    );
+}
+
 sentinel_store::store_tests!(
     a_repository_publishes_nothing_until_told,
     llm_calls_are_recorded_paged_and_org_scoped,
@@ -336,4 +414,5 @@ sentinel_store::store_tests!(
     spend_sums_tokens_and_money_within_the_period,
     provider_settings_keep_the_sealed_key_unless_replaced,
     one_github_artifact_per_incident_and_kind,
+    usage_groups_calls_by_day_model_and_step,
 );

@@ -3,7 +3,8 @@
 //! `/api/v1/llm/provider`: the organization's model provider, read by viewers and set by
 //! admins. The API key is write-only: a PUT with `api_key` seals it with the server's key,
 //! without `api_key` keeps the stored one, with `"api_key": null` removes it; no answer
-//! ever carries it, only `has_api_key`.
+//! ever carries it, only `has_api_key`. The checks of a change ([`save_provider`]) are
+//! shared with the dashboard's provider form.
 
 use super::repositories::list_error;
 use super::ApiJson;
@@ -14,7 +15,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use secrecy::SecretString;
 use sentinel_core::clock::Millis;
-use sentinel_core::id::{IncidentId, LlmCallId};
+use sentinel_core::id::{IncidentId, LlmCallId, OrgId};
 use sentinel_core::llm::price::{ModelPriceConfig, PriceTable};
 use sentinel_core::llm::{ProviderKind, TokenUsage};
 use sentinel_core::role::Role;
@@ -24,8 +25,9 @@ use serde::{Deserialize, Serialize};
 
 const DEFAULT_PAGE: u32 = 50;
 const MAX_PAGE: u32 = 200;
-const DEFAULT_MAX_OUTPUT_TOKENS: i64 = 4096;
-const NANOS_PER_USD: f64 = 1.0e9;
+/// What a provider may answer with when nothing else is set.
+pub const DEFAULT_MAX_OUTPUT_TOKENS: i64 = 4096;
+pub const NANOS_PER_USD: f64 = 1.0e9;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -224,16 +226,66 @@ fn default_base_url(kind: ProviderKind) -> &'static str {
     }
 }
 
+/// What a change does to the stored API key.
+pub enum KeyChange {
+    Keep,
+    Remove,
+    Replace(SecretString),
+}
+
+/// A change of the provider settings, as the API's PUT and the dashboard's form both
+/// express it; [`save_provider`] checks it. Fields left `None` take their defaults.
+pub struct ProviderChange {
+    pub provider: String,
+    pub base_url: Option<String>,
+    pub model: Option<String>,
+    pub api_key: KeyChange,
+    pub max_output_tokens: Option<i64>,
+    pub monthly_token_budget: Option<i64>,
+    pub monthly_cost_budget_usd: Option<f64>,
+    pub prices: Option<Vec<ModelPriceConfig>>,
+}
+
+impl From<PutProvider> for ProviderChange {
+    fn from(request: PutProvider) -> Self {
+        Self {
+            provider: request.provider,
+            base_url: request.base_url,
+            model: request.model,
+            api_key: match request.api_key {
+                None => KeyChange::Keep,
+                Some(None) => KeyChange::Remove,
+                Some(Some(key)) => KeyChange::Replace(key),
+            },
+            max_output_tokens: request.max_output_tokens,
+            monthly_token_budget: request.monthly_token_budget,
+            monthly_cost_budget_usd: request.monthly_cost_budget_usd,
+            prices: request.prices,
+        }
+    }
+}
+
 async fn put_provider(
     State(state): State<AppState>,
     principal: Principal,
     ApiJson(request): ApiJson<PutProvider>,
 ) -> Result<Json<ProviderAnswer>, ApiError> {
     principal.require(Role::Admin)?;
-    let kind = ProviderKind::parse(&request.provider).ok_or_else(|| {
+    let stored = save_provider(&state, &principal.org_id, request.into()).await?;
+    Ok(Json(stored.into()))
+}
+
+/// Checks a change, seals a new key with the server's key, stores the settings and
+/// returns them as stored. The caller has checked the admin role.
+pub async fn save_provider(
+    state: &AppState,
+    org: &OrgId,
+    change: ProviderChange,
+) -> Result<ProviderSettings, ApiError> {
+    let kind = ProviderKind::parse(&change.provider).ok_or_else(|| {
         ApiError::bad_request("provider must be one of heuristic, openai, anthropic")
     })?;
-    let base_url = request
+    let base_url = change
         .base_url
         .map(|u| u.trim().to_owned())
         .filter(|u| !u.is_empty())
@@ -247,13 +299,13 @@ async fn put_provider(
             ));
         }
     }
-    let model = request.model.unwrap_or_default().trim().to_owned();
+    let model = change.model.unwrap_or_default().trim().to_owned();
     if kind != ProviderKind::Heuristic && (model.is_empty() || model.len() > 200) {
         return Err(ApiError::bad_request(
             "model must name the model (1 to 200 characters)",
         ));
     }
-    let max_output_tokens = request
+    let max_output_tokens = change
         .max_output_tokens
         .unwrap_or(DEFAULT_MAX_OUTPUT_TOKENS);
     if !(1..=200_000).contains(&max_output_tokens) {
@@ -261,12 +313,12 @@ async fn put_provider(
             "max_output_tokens must be from 1 to 200000",
         ));
     }
-    if request.monthly_token_budget.is_some_and(|b| b < 0) {
+    if change.monthly_token_budget.is_some_and(|b| b < 0) {
         return Err(ApiError::bad_request(
             "monthly_token_budget must be at least 0",
         ));
     }
-    let cost_budget = match request.monthly_cost_budget_usd {
+    let cost_budget = match change.monthly_cost_budget_usd {
         Some(usd) if !usd.is_finite() || !(0.0..=1.0e9).contains(&usd) => {
             return Err(ApiError::bad_request(
                 "monthly_cost_budget_usd must be from 0 to 1e9",
@@ -275,7 +327,7 @@ async fn put_provider(
         Some(usd) => Some((usd * NANOS_PER_USD).round() as i64),
         None => None,
     };
-    let prices = match &request.prices {
+    let prices = match &change.prices {
         Some(prices) => {
             PriceTable::from_config("org", prices)
                 .map_err(|e| ApiError::bad_request(format!("prices: {e}")))?;
@@ -283,11 +335,10 @@ async fn put_provider(
         }
         None => None,
     };
-    let org = &principal.org_id;
-    let (api_key_sealed, keep_key) = match request.api_key {
-        None => (None, true),
-        Some(None) => (None, false),
-        Some(Some(key)) => {
+    let (api_key_sealed, keep_key) = match change.api_key {
+        KeyChange::Keep => (None, true),
+        KeyChange::Remove => (None, false),
+        KeyChange::Replace(key) => {
             let sealing = state.settings.sealing_key.as_ref().ok_or_else(|| {
                 ApiError::conflict(
                     "this server has no secret key configured (server.secret_key), \
@@ -303,7 +354,7 @@ async fn put_provider(
         model,
         api_key_sealed,
         max_output_tokens,
-        monthly_token_budget: request.monthly_token_budget,
+        monthly_token_budget: change.monthly_token_budget,
         monthly_cost_budget_nano_usd: cost_budget,
         prices,
         updated_at: state.clock.now_ms(),
@@ -313,10 +364,9 @@ async fn put_provider(
         .put_provider_settings(org, &settings, keep_key)
         .await?;
     tracing::info!(org_id = %org, provider = kind.as_str(), "provider settings changed");
-    let stored = state
+    state
         .store
         .get_provider_settings(org)
         .await?
-        .ok_or_else(|| ApiError::internal("provider settings vanished after writing"))?;
-    Ok(Json(stored.into()))
+        .ok_or_else(|| ApiError::internal("provider settings vanished after writing"))
 }

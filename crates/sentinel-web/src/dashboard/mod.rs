@@ -1,6 +1,6 @@
 //! The server-rendered dashboard: log in, incidents, one incident, alerts, detections, the
 //! code pages (repositories, commits and their attribution), and settings (services,
-//! notification channels, alert rules, API keys, members).
+//! notification channels, alert rules, API keys, members, the model provider and its usage).
 //!
 //! Pages are askama templates rendered on the server; everything essential works without
 //! JavaScript (plain links and POST forms). Every form carries the session's CSRF token and
@@ -16,6 +16,8 @@ mod format;
 mod incident;
 mod incident_autopsy;
 mod incidents;
+mod llm;
+mod llm_usage;
 mod login;
 mod rules;
 mod settings;
@@ -70,6 +72,8 @@ pub fn routes() -> Router<AppState> {
         .route("/settings/channels/{id}/test", post(channels::send_test))
         .route("/settings/rules", get(rules::list).post(rules::create))
         .route("/settings/rules/{id}", post(rules::update))
+        .route("/settings/llm", get(llm::show).post(llm::save))
+        .route("/settings/llm/usage", get(llm_usage::show))
         .route("/settings/members", get(settings::members))
         .route(
             "/settings/members/{user_id}/role",

@@ -81,7 +81,7 @@ impl Viewer {
 pub struct Layout {
     pub title: String,
     /// Which navigation entry is highlighted: `incidents`, `alerts`, `detections`, `code` or a
-    /// settings page (`services`, `channels`, `rules`, `api-keys`, `members`).
+    /// settings page (`services`, `channels`, `rules`, `api-keys`, `members`, `llm`).
     pub section: &'static str,
     pub org_name: String,
     pub org_slug: String,
