@@ -27,6 +27,10 @@ use tower::ServiceExt;
 #[path = "support/dashboard_alerting.rs"]
 mod alerting;
 
+/// The model provider's settings and the usage page.
+#[path = "support/dashboard_llm.rs"]
+mod llm;
+
 /// The incident page's suspect commit and autopsy.
 #[path = "support/dashboard_autopsy.rs"]
 mod autopsy;
@@ -171,6 +175,7 @@ async fn fixture(store: Store) -> Fixture {
     let clock: SharedClock = Arc::new(ManualClock::new(NOW + 60_000));
     let settings = WebSettings {
         secure_cookies: false,
+        sealing_key: Some(sentinel_core::sealed::SealingKey::from_bytes(&[42; 32]).unwrap()),
         ..WebSettings::default()
     };
     let app = sentinel_web::router(AppState::new(store.clone(), clock, settings));
