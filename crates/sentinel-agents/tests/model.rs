@@ -195,6 +195,15 @@ impl Rig {
             .metadata
     }
 
+    async fn autopsy(&self) -> sentinel_store::autopsy::AutopsyRecord {
+        self.fx
+            .store
+            .get_autopsy(&self.fx.org, &self.incident)
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
     /// The organization's calls, oldest first.
     async fn calls(&self) -> Vec<LlmCall> {
         let mut calls = self
@@ -239,13 +248,7 @@ async fn the_configured_model_writes_the_autopsy_and_its_call_is_recorded(test: 
         "the snapshot is in the prompt"
     );
 
-    let autopsy = rig
-        .fx
-        .store
-        .get_autopsy(&rig.fx.org, &rig.incident)
-        .await
-        .unwrap()
-        .unwrap();
+    let autopsy = rig.autopsy().await;
     assert_eq!(autopsy.model_used, ANSWERED_MODEL);
     assert_eq!(autopsy.category, "null_access");
     assert_eq!(
@@ -303,13 +306,7 @@ async fn a_failing_model_leaves_the_heuristic_to_answer_and_says_why(test: TestS
     for (reply, status) in failures() {
         let rig = run_autopsy(&test, vec![reply]).await;
         rig.server.assert_shapes_valid();
-        let autopsy = rig
-            .fx
-            .store
-            .get_autopsy(&rig.fx.org, &rig.incident)
-            .await
-            .unwrap()
-            .unwrap();
+        let autopsy = rig.autopsy().await;
         assert_eq!(autopsy.model_used, "heuristic", "after {status}");
         let root_cause = rig.metadata(WorkflowStep::RootCause).await;
         assert_eq!(root_cause["by_model"], false);
@@ -353,13 +350,7 @@ async fn a_refused_patch_is_sent_back_once_then_recorded_as_patch_failed(test: T
         fix["retry"]["first_apply_error"].as_str().is_some(),
         "{fix}"
     );
-    let autopsy = rig
-        .fx
-        .store
-        .get_autopsy(&rig.fx.org, &rig.incident)
-        .await
-        .unwrap()
-        .unwrap();
+    let autopsy = rig.autopsy().await;
     assert_eq!(autopsy.patch_applied, Some(true));
     assert!(autopsy
         .patch_diff
@@ -386,13 +377,7 @@ async fn a_refused_patch_is_sent_back_once_then_recorded_as_patch_failed(test: T
     let fix = rig.metadata(WorkflowStep::Fix).await;
     assert_eq!(fix["patch_status"], "patch_failed", "{fix}");
     assert!(fix["apply_error"].as_str().is_some(), "{fix}");
-    let autopsy = rig
-        .fx
-        .store
-        .get_autopsy(&rig.fx.org, &rig.incident)
-        .await
-        .unwrap()
-        .unwrap();
+    let autopsy = rig.autopsy().await;
     assert_eq!(autopsy.patch_applied, Some(false));
     rig.assert_key_never_shown().await;
 }

@@ -6,13 +6,10 @@
 
 mod common;
 
-use common::{open_store, org_of_key, ServerProcess};
-use sentinel::bench::payload::Envelopes;
+use common::{open_store, org_of_key, EnvelopeSenders, ServerProcess};
 use std::path::Path;
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn sentinel(data_dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_sentinel"))
@@ -37,46 +34,11 @@ async fn a_backup_under_load_restores_every_event_acknowledged_before_it() {
     let live = tempfile::tempdir().unwrap();
     let server = ServerProcess::start(live.path());
     let (key, project) = server.key_and_project();
-    let url = format!("{}/api/{project}/envelope/", server.base_url);
-    let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
-    let stop = Arc::new(AtomicBool::new(false));
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap();
-    let mut senders = Vec::new();
-    for worker in 0..4u64 {
-        let (client, url, key) = (client.clone(), url.clone(), key.clone());
-        let (acknowledged, stop) = (acknowledged.clone(), stop.clone());
-        senders.push(tokio::spawn(async move {
-            let mut envelopes = Envelopes::new(50, 1, worker + 1);
-            while !stop.load(Ordering::Relaxed) {
-                let answer = client
-                    .post(&url)
-                    .header(
-                        "x-sentry-auth",
-                        format!("Sentry sentry_version=7, sentry_key={key}"),
-                    )
-                    .body(envelopes.next_envelope())
-                    .send()
-                    .await;
-                let Ok(answer) = answer else { continue };
-                if answer.status() == 200 {
-                    let body: serde_json::Value = answer.json().await.unwrap();
-                    let id = body["id"].as_str().unwrap().to_string();
-                    acknowledged.lock().unwrap().push(id);
-                }
-            }
-        }));
-    }
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while acknowledged.lock().unwrap().len() < 300 {
-        assert!(Instant::now() < deadline, "too few events acknowledged");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let senders = EnvelopeSenders::start(&server, &key, &project, 4);
+    senders.wait_for(300, Duration::from_secs(120)).await;
 
     // The backup runs while the senders go on.
-    let before = acknowledged.lock().unwrap().clone();
+    let before = senders.acknowledged.lock().unwrap().clone();
     let saved = tempfile::tempdir().unwrap();
     let file = saved.path().join("sentinel-backup.db");
     let backed_up = tokio::task::spawn_blocking({
@@ -85,11 +47,8 @@ async fn a_backup_under_load_restores_every_event_acknowledged_before_it() {
     })
     .await
     .unwrap();
-    let during = acknowledged.lock().unwrap().len();
-    stop.store(true, Ordering::Relaxed);
-    for sender in senders {
-        sender.await.unwrap();
-    }
+    let during = senders.count();
+    senders.stop().await;
     assert!(backed_up.status.success(), "{}", text(&backed_up));
     assert!(
         text(&backed_up).contains("Backed up"),

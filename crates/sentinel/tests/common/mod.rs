@@ -146,3 +146,82 @@ where
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
+
+/// Concurrent SDK-like senders posting envelopes to a server until stopped, keeping the id
+/// of every event the server acknowledged with 200.
+pub struct EnvelopeSenders {
+    pub acknowledged: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl EnvelopeSenders {
+    /// `count` senders to `server`'s envelope endpoint with the DSN's `key` and `project`.
+    pub fn start(server: &ServerProcess, key: &str, project: &str, count: u64) -> Self {
+        use std::sync::atomic::Ordering;
+        let url = format!("{}/api/{project}/envelope/", server.base_url);
+        let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .unwrap();
+        let tasks = (0..count)
+            .map(|worker| {
+                let (client, url, key) = (client.clone(), url.clone(), key.to_owned());
+                let (acknowledged, stop) = (acknowledged.clone(), stop.clone());
+                tokio::spawn(async move {
+                    let mut envelopes = sentinel::bench::payload::Envelopes::new(50, 1, worker + 1);
+                    while !stop.load(Ordering::Relaxed) {
+                        let answer = client
+                            .post(&url)
+                            .header(
+                                "x-sentry-auth",
+                                format!("Sentry sentry_version=7, sentry_key={key}"),
+                            )
+                            .body(envelopes.next_envelope())
+                            .send()
+                            .await;
+                        let Ok(answer) = answer else { continue };
+                        if answer.status() == 200 {
+                            let body: serde_json::Value = answer.json().await.unwrap();
+                            let id = body["id"].as_str().unwrap().to_string();
+                            acknowledged.lock().unwrap().push(id);
+                        }
+                    }
+                })
+            })
+            .collect();
+        Self {
+            acknowledged,
+            stop,
+            tasks,
+        }
+    }
+
+    pub fn count(&self) -> usize {
+        self.acknowledged.lock().unwrap().len()
+    }
+
+    /// Waits until at least `n` events were acknowledged; panics after `within`.
+    pub async fn wait_for(&self, n: usize, within: Duration) {
+        let deadline = Instant::now() + within;
+        while self.count() < n {
+            assert!(
+                Instant::now() < deadline,
+                "the server acknowledged too few events"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Stops the senders and answers every acknowledged id.
+    pub async fn stop(self) -> Vec<String> {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for task in self.tasks {
+            task.await.unwrap();
+        }
+        let ids = self.acknowledged.lock().unwrap().clone();
+        ids
+    }
+}
